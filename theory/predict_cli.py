@@ -65,9 +65,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="bias standard deviation σ_b (default: 0)",
     )
     numeric.add_argument(
-        "--q0", type=float, default=None, metavar="Q0",
-        help="variance of the first pre-activation; default: computed from the bundled MNIST "
-        "inputs scaled to [0, 1]",
+        "--q0", type=float, default=1.0, metavar="Q0",
+        help="variance q of the first layer's pre-activations (default: 1)",
     )
 
 
