@@ -34,7 +34,7 @@ class RunCache:
         self.directory = Path(directory)
 
     def path(self, config: RunConfig) -> Path:
-        """Return the file that holds the result of ``config``."""
+        """Return the path of the file that stores the result of ``config``."""
         return self.directory / f"{config.config_hash()}.npz"
 
     def __contains__(self, config: RunConfig) -> bool:

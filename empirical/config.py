@@ -60,7 +60,7 @@ class OptimizerConfig:
 
 @dataclasses.dataclass(frozen=True)
 class DataConfig:
-    """Which dataset a run trains on (see :func:`empirical.data.load_dataset`).
+    """The dataset a run trains on (see :func:`empirical.data.load_dataset`).
 
     ``path`` None means the default source: the Keras cache for MNIST when it
     exists, else the bundled 5,000-digit subset.

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 DEFAULT_RESULTS_DIR = Path("results")
-"""Where commands write their outputs unless told otherwise (ignored by git)."""
+"""Default folder for the commands' outputs (ignored by git)."""
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[IO[bytes]], None]) -> Path:

@@ -1,4 +1,4 @@
-"""Train one MLP on a dataset with TensorFlow 2, exactly as a :class:`RunConfig` says.
+"""Train one MLP on a dataset with TensorFlow 2, as configured by a :class:`RunConfig`.
 
 The training loop is a ``tf.function`` around ``tf.GradientTape`` (not Keras
 ``fit``), with the steps between two snapshots run inside one graph loop.
@@ -72,7 +72,7 @@ _SEED_STREAMS = ("parameters", "data_order", "dropout")
 
 @dataclasses.dataclass
 class RunResult:
-    """What one training run measured.
+    """Measurements of one training run.
 
     Attributes:
         config: the configuration that produced it.

@@ -62,7 +62,11 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Send initsym's log lines to standard error with a timestamp."""
-    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    level = logging.INFO
+    if verbose:
+        level = logging.DEBUG
+    if quiet:
+        level = logging.WARNING
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -4,7 +4,7 @@
 class InputError(ValueError):
     """Invalid input: an unknown name, a value out of range, a malformed file.
 
-    The message names the offending value and says how to fix it. The command
+    The message names the offending value and the fix. The command
     line prints it without a traceback; any other exception is a bug and keeps
     its traceback.
     """

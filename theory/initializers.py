@@ -75,7 +75,7 @@ SPEC_HELP = (
 
 @dataclasses.dataclass(frozen=True)
 class InitSpec:
-    """How the entries of one weight matrix or bias vector are drawn.
+    """The distribution of the entries of one weight matrix or bias vector.
 
     Attributes:
         kind: one of :data:`ALL_KINDS`.
