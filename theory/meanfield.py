@@ -126,7 +126,8 @@ def fixed_point_q(activation: str, sigma_w: float, sigma_b: float, q0: float = 1
         return float(variance_map(activation, q, sigma_w, sigma_b)) - q
 
     start = excess(q0)
-    if start == 0.0:
+    if abs(start) <= 1e-12 * q0:
+        # Marginal map (relu at σ_w² = 2, σ_b = 0, up to rounding): every q is fixed.
         return float(q0)
     step = 2.0 if start > 0 else 0.5
     low = q0
