@@ -121,6 +121,7 @@ def plot_accuracy(runs: pd.DataFrame, path: Path) -> None:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
+    runs = runs.assign(activation=runs["activation"].replace("none", "none (softmax regression)"))
     figure, axes = plt.subplots(figsize=(7.0, 4.2), layout="constrained")
     sns.stripplot(
         data=runs, y="configuration", x="test_accuracy", hue="activation",
