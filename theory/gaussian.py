@@ -300,7 +300,7 @@ def second_moment_slope(name: str, q: np.ndarray | float) -> np.ndarray:
     activation = get_activation(name)
     q = np.asarray(q, dtype=float)
     if np.any(q <= 0):
-        raise InputError(f"the slope needs q > 0, got {q[q <= 0][:3]}")
+        raise InputError(f"invalid q {q[q <= 0][:3]} for second_moment_slope; pass variances q > 0")
 
     def integrand(x: np.ndarray) -> np.ndarray:
         return x * activation.function(x) * activation.with_kink_convention(x)
