@@ -1,0 +1,59 @@
+"""Data of Figure 1: test accuracy of every classic-grid run, with the regime theory predicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from empirical.results import atomic_write_text
+from paper.dependencies import MissingDependency, require
+
+logger = logging.getLogger(__name__)
+
+NAME = "classic"
+MODULES = ("empirical.reproduce", "empirical.trainer", "empirical.batched", "theory.regimes")
+RUNS_FILE = "classic_runs.csv"
+
+
+def settings_record(context) -> dict:
+    return {**dataclasses.asdict(context.settings.classic), **context.data_record()}
+
+
+def predict_regimes(frame: pd.DataFrame) -> pd.Series:
+    """Return the regime ``theory.regimes`` predicts for each row's configuration.
+
+    Rows get ``unknown`` when ``theory.regimes`` is missing, so the accuracies
+    are still plotted; the pipeline logs which function was missing.
+    """
+    try:
+        classify = require("theory.regimes", "classify_configuration")
+    except MissingDependency as error:
+        logger.warning("Figure 1 is coloured by activation, not regime: %s", error)
+        return pd.Series("unknown", index=frame.index)
+    regimes = {}
+    for key, group in frame.groupby(["architecture", "activation", "weight_inits", "bias_inits"]):
+        architecture, activation, weight_inits, bias_inits = key
+        widths = tuple(int(width) for width in architecture.split("-"))
+        regimes[key] = classify(widths, activation, weight_inits.split(","), bias_inits.split(","))
+    return frame.apply(
+        lambda row: regimes[(row["architecture"], row["activation"], row["weight_inits"], row["bias_inits"])],
+        axis=1,
+    )
+
+
+def compute(context) -> list[Path]:
+    from empirical.reproduce import classic_grid, configuration_label
+
+    settings = context.settings.classic
+    configs = classic_grid(range(settings.seeds), steps=settings.steps, data=context.data_config)
+    results = context.train(configs, "classic grid")
+
+    frame = pd.DataFrame([result.to_row() for result in results])
+    frame.insert(0, "configuration", frame.apply(configuration_label, axis=1))
+    frame.insert(1, "regime", predict_regimes(frame))
+    path = context.data_dir / RUNS_FILE
+    atomic_write_text(path, frame.to_csv(index=False))
+    return [path]

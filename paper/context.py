@@ -1,0 +1,114 @@
+"""State shared by the pipeline's steps: output folders, settings, dataset and run cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from empirical.cache import RunCache, train_cached
+from empirical.config import DataConfig, RunConfig
+from paper.dependencies import optional
+from paper.settings import PaperSettings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class PipelineStats:
+    """Counts of what one pipeline invocation did, for the summary and for tests."""
+
+    runs_trained: int = 0
+    runs_reused: int = 0
+    steps_computed: list[str] = dataclasses.field(default_factory=list)
+    steps_reused: list[str] = dataclasses.field(default_factory=list)
+    skipped: dict[str, str] = dataclasses.field(default_factory=dict)
+    outputs: list[Path] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class PipelineContext:
+    """Everything a step reads: where to write, how much to do, and the data.
+
+    Attributes:
+        output: the output folder, with ``data/``, ``figures/``, ``tables/`` and ``cache/``.
+        settings: the amount of work of every step.
+        dataset_loader: returns the training data; called at most once, and only
+            by steps that train or measure.
+        dataset_name, scaling: the data options, recorded in every run's configuration.
+        progress: whether to show tqdm progress bars.
+    """
+
+    output: Path
+    settings: PaperSettings
+    dataset_loader: Callable[[], Any]
+    dataset_name: str = "mnist"
+    scaling: str = "unit"
+    progress: bool = True
+    stats: PipelineStats = dataclasses.field(default_factory=PipelineStats)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.output / "data"
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.output / "figures"
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.output / "tables"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.output / "cache"
+
+    @functools.cached_property
+    def run_cache(self) -> RunCache:
+        """Finished training runs under ``cache/runs``, keyed by configuration hash."""
+        return RunCache(self.cache_dir / "runs")
+
+    @functools.cached_property
+    def dataset(self):
+        """The dataset, loaded on first use."""
+        dataset = self.dataset_loader()
+        logger.info("data: %s", dataset.describe())
+        return dataset
+
+    @property
+    def data_config(self) -> DataConfig:
+        """The :class:`DataConfig` of every run, naming the loaded data's source."""
+        return DataConfig(name=self.dataset_name, path=self.dataset.source, scaling=self.scaling)
+
+    def data_record(self) -> dict[str, str]:
+        """Return the data options and source, for a step's input hash."""
+        return {"dataset": self.dataset_name, "source": str(self.dataset.source), "scaling": self.scaling}
+
+    def train(self, configs: Sequence[RunConfig], description: str) -> list:
+        """Return the result of every configuration, training only those not cached.
+
+        Uses the batched trainer ``empirical.batched.train_many`` when it exists,
+        else trains one run at a time with :func:`empirical.cache.train_cached`.
+        """
+        from tqdm.auto import tqdm
+
+        cache = self.run_cache
+        missing = [config for config in configs if config not in cache]
+        self.stats.runs_trained += len(missing)
+        self.stats.runs_reused += len(configs) - len(missing)
+        logger.info(
+            "%s: %d runs, %d cached, %d to train", description, len(configs), len(configs) - len(missing), len(missing)
+        )
+
+        train_many = optional("empirical.batched", "train_many")
+        with tqdm(total=len(configs), desc=description, unit="run", disable=not self.progress) as bar:
+            if train_many is not None:
+                return list(train_many(list(configs), self.dataset, cache=cache, on_result=bar.update))
+            results = []
+            for config in configs:
+                results.append(train_cached(config, self.dataset, cache))
+                bar.update(1)
+            return results
