@@ -30,7 +30,7 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
             measured, grid = stored["measured"], stored["grid"]
             mixture, single = stored["mixture_density"], stored["single_gaussian_density"]
         panel.hist(measured, bins=80, range=(grid[0], grid[-1]), density=True,
-                   color=style.PALETTE[0], alpha=0.55, label="measured")
+                   histtype="stepfilled", color=style.PALETTE[0], alpha=0.55, label="measured")
         panel.plot(grid, mixture, color="black", label="scale mixture")
         panel.plot(grid, single, color=style.PALETTE[3], linestyle=":", label="one Gaussian")
         threshold = row.saturation_threshold
@@ -44,7 +44,8 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                    f"measured {100 * row.measured_saturated_fraction:.1f}%",
                    transform=panel.transAxes, ha="right", va="top", fontsize=6)
     axes[0][0].set_ylabel("density")
-    axes[0][0].legend(loc="upper left")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     return style.save_figure(figure, figures_dir, NAME)
 
 

@@ -22,8 +22,8 @@ NAME = "fig4_depth"
 DATA_FILES = ("depth_theory.csv", "depth_measured.csv")
 
 INIT_LABELS = {
-    "normal:1": r"$\mathcal{N}(0, 1)$",
-    "normal:0.1": r"$\mathcal{N}(0, 0.01)$",
+    "normal:1": "N(0, 1)",
+    "normal:0.1": "N(0, 0.01)",
     "glorot_normal": "Glorot",
     "he_normal": "He",
 }
