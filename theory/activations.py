@@ -121,7 +121,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(
         "sigmoid", special.expit, _sigmoid_derivative, _sympy_sigmoid),
     "tanh": Activation(
-        "tanh", np.tanh, lambda x: 1.0 / np.cosh(x) ** 2, sympy.tanh(z)),
+        "tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, sympy.tanh(z)),
     "relu": Activation(
         "relu",
         lambda x: np.maximum(x, 0.0),
