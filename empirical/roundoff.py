@@ -484,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.experimental.enable_op_determinism = lambda: None
     from empirical.data import load_mnist
 
-    dataset = load_mnist(args.data, dtype=args.dtype)
+    dataset = load_mnist(args.data, dtype="float32")
     curve = unit_difference_curve(dataset, args.dtype, args.steps, args.seed)
     curve.metadata["op_determinism"] = not args.no_determinism
     print(json.dumps(curve.to_dict(), default=str))

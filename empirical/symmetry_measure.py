@@ -114,9 +114,10 @@ def predicted_zero_blocks(config: RunConfig, n_examples: int = 3) -> set[str] | 
     """Return the exactly-zero first-step gradient blocks that :mod:`theory.symbolic` derives.
 
     The derivation runs on a small network with the same depth, activations and
-    initializers (width 3 per hidden layer, ``n_examples`` examples with distinct
-    labels), because the zero pattern of constant layers does not depend on the
-    width. Returns None when a layer is random, which the small symbolic network
+    initializers (width 3 per layer, ``n_examples`` examples), because the zero pattern of constant layers does not depend on the
+    width. The labels are unbalanced (one example of class 1, the rest class 0),
+    because balanced labels make the output-bias gradient Σ(softmax − y) vanish
+    at a constant start, which real batches do not. Returns None when a layer is random, which the small symbolic network
     cannot stand for, or the hidden activations differ.
     """
     if len(set(config.activations)) > 1:
@@ -127,7 +128,7 @@ def predicted_zero_blocks(config: RunConfig, n_examples: int = 3) -> set[str] | 
     activation = symbolic.resolve_activation(config.activations[0] if config.activations else "linear")
     widths = [3] + [3] * (config.n_layers - 1) + [min(config.widths[-1], 3)]
     layers = [symbolic.LayerInit(weight, bias) for weight, bias in specs]
-    labels = [k % widths[-1] for k in range(n_examples)]
+    labels = [1 if k == 0 else 0 for k in range(n_examples)]
     network = symbolic.build_network(widths, layers, labels)
     gradients = symbolic.first_step_gradients(activation, network, config.loss)
     return set(symbolic.zero_blocks(gradients))
