@@ -74,14 +74,20 @@ def configuration_label(row: pd.Series) -> str:
 
 
 def run_grid(configs: Sequence[RunConfig], dataset, *, progress: bool = True) -> pd.DataFrame:
-    """Train every configuration on ``dataset`` and return one row per run."""
+    """Train every configuration on ``dataset`` and return one row per run.
+
+    Configurations that share the architecture's shapes are trained together by
+    :func:`empirical.batched.train_many`, which agrees with one
+    :func:`empirical.trainer.train` per run to rounding.
+    """
     from tqdm.auto import tqdm
 
-    from empirical.trainer import train
+    from empirical.batched import train_many
 
+    with tqdm(total=len(configs), desc="runs", unit="run", disable=not progress) as bar:
+        results = train_many(configs, dataset, on_result=bar.update)
     rows = []
-    for config in tqdm(configs, desc="runs", unit="run", disable=not progress):
-        result = train(config, dataset)
+    for config, result in zip(configs, results):
         rows.append(result.to_row())
         logger.debug("%s seed %d: test accuracy %.4f", config.architecture, config.seed, result.test_accuracy)
     frame = pd.DataFrame(rows)
