@@ -39,6 +39,7 @@ class PipelineContext:
         dataset_loader: returns the training data; called at most once, and only
             by steps that train or measure.
         dataset_name, scaling: the data options, recorded in every run's configuration.
+        data_path: the ``--data`` option, passed on to ``initsym check``; None for the default source.
         progress: whether to show tqdm progress bars.
     """
 
@@ -47,6 +48,7 @@ class PipelineContext:
     dataset_loader: Callable[[], Any]
     dataset_name: str = "mnist"
     scaling: str = "unit"
+    data_path: str | None = None
     progress: bool = True
     stats: PipelineStats = dataclasses.field(default_factory=PipelineStats)
 

@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
         dataset_loader=lambda: load_dataset_from_args(args),
         dataset_name=args.dataset,
         scaling=args.scaling,
+        data_path=args.data,
         progress=not args.no_progress,
     )
     stats = run_pipeline(context, steps)

@@ -84,9 +84,14 @@ class RoundoffSettings:
 
 @dataclasses.dataclass(frozen=True)
 class CheckSettings:
-    """The prediction-against-measurement table of :mod:`empirical.check`."""
+    """The options of ``initsym check`` behind the prediction-against-measurement table.
+
+    ``skip_subprocess`` drops the roundoff variants that need a fresh
+    TensorFlow process each (oneDNN off, op determinism off).
+    """
 
     quick: bool = False
+    skip_subprocess: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,5 +121,5 @@ class PaperSettings:
             depth=DepthSettings(depth=10, width=128, examples=128, seeds=2),
             phase=PhaseSettings(activations=("tanh", "relu"), sigma_w_points=60, sigma_b_points=30),
             roundoff=RoundoffSettings(steps=300),
-            check=CheckSettings(quick=True),
+            check=CheckSettings(quick=True, skip_subprocess=True),
         )

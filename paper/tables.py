@@ -2,8 +2,9 @@
 
 Reads only files under ``data/`` and writes into ``tables/``:
 
-* ``check.tex`` and ``check.md``: every row of ``data/check.csv``, the
-  prediction-against-measurement table of :mod:`empirical.check`;
+* ``check.tex`` (a ``longtable``) and ``check.md``: every row of
+  ``data/check.csv``, the prediction-against-measurement table of
+  :mod:`empirical.check`, with the columns of :data:`CHECK_COLUMNS`;
 * ``classic_summary.tex`` and ``classic_summary.md``: mean ± standard deviation
   of test accuracy per classic-grid configuration, from ``data/classic_runs.csv``
   through :func:`empirical.reproduce.summarize`;
@@ -47,7 +48,12 @@ def latex_escape(text: str) -> str:
 
 
 def format_value(value) -> str:
-    """Format a table cell: numbers to 4 significant digits, booleans as yes/no, NaN as a dash."""
+    """Format a table cell: numbers (also numeric text) to 4 significant digits, booleans as yes/no, NaN as a dash."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int,)) and not isinstance(value, bool):
@@ -122,18 +128,55 @@ def classic_numbers(runs: pd.DataFrame) -> dict[str, str]:
     numbers["ClassicSteps"] = str(int(runs["steps"].iloc[0]))
     numbers["ClassicRuns"] = str(len(runs))
     numbers["ClassicConfigurations"] = str(runs["configuration"].nunique())
+    numbers["ClassicLearningRate"] = format_value(float(runs["learning_rate"].iloc[0]))
+    numbers["ClassicBatchSize"] = str(int(runs["batch_size"].iloc[0]))
     numbers["TrainExamples"] = f"{int(runs['n_train'].iloc[0]):,}".replace(",", "{,}")
     numbers["TestExamples"] = f"{int(runs['n_test'].iloc[0]):,}".replace(",", "{,}")
     numbers["TensorFlowVersion"] = latex_escape(str(runs["tf_version"].iloc[0]))
     return numbers
 
 
+CHECK_COLUMNS = ("group", "quantity", "prediction", "measured", "tolerance", "verdict")
+"""Columns of ``check.csv`` shown in the table; the CSV also has the derivation and per-seed detail."""
+
+PASSING_VERDICTS = ("pass", "holds")
+FAILING_VERDICTS = ("fail", "does not hold")
+
+
+def check_table(checks: pd.DataFrame) -> pd.DataFrame:
+    """Return the shown columns of the check table, in CSV row order."""
+    missing = [column for column in CHECK_COLUMNS if column not in checks.columns]
+    if missing:
+        raise MissingData(f"check.csv lacks the columns {missing}; regenerate it with 'initsym paper --only tables'")
+    return checks[list(CHECK_COLUMNS)]
+
+
+def check_longtable(table: pd.DataFrame) -> str:
+    """Return the check table as a ``longtable`` that breaks across pages."""
+    lines = [
+        r"\begin{longtable}{@{}p{0.11\linewidth}p{0.33\linewidth}p{0.14\linewidth}p{0.12\linewidth}"
+        r"p{0.1\linewidth}p{0.08\linewidth}@{}}",
+        r"\caption{Every theory prediction against its TensorFlow measurement.}\label{tab:checks} \\",
+        r"\toprule",
+        " & ".join(latex_escape(column) for column in table.columns) + r" \\",
+        r"\midrule",
+        r"\endhead",
+    ]
+    for row in table.itertuples(index=False):
+        cells = ["" if pd.isna(value) else latex_escape(format_value(value)) for value in row]
+        lines.append(" & ".join(cells) + r" \\")
+    lines += [r"\bottomrule", r"\end{longtable}", ""]
+    return "\n".join(lines)
+
+
 def check_numbers(checks: pd.DataFrame) -> dict[str, str]:
-    """Return the macros quoted from the check table: how many checks, how many passed."""
-    numbers = {"CheckCount": str(len(checks))}
-    if "passed" in checks.columns:
-        numbers["CheckPassed"] = str(int(checks["passed"].astype(bool).sum()))
-    return numbers
+    """Return the macros quoted from the check table: how many comparisons, passed and failed."""
+    verdicts = checks["verdict"].astype(str)
+    return {
+        "CheckCount": str(len(checks)),
+        "CheckPassed": str(int(verdicts.isin(PASSING_VERDICTS).sum())),
+        "CheckFailed": str(int(verdicts.isin(FAILING_VERDICTS).sum())),
+    }
 
 
 def roundoff_numbers(summary: pd.DataFrame) -> dict[str, str]:
@@ -150,10 +193,13 @@ EXPECTED_MACROS = (
     "SigmoidZerosNormalAccuracy", "SigmoidZerosZerosAccuracy", "SigmoidNormalNormalAccuracy",
     "TanhZerosNormalAccuracy", "TanhZerosZerosAccuracy", "TanhNormalNormalAccuracy",
     "ReluZerosNormalAccuracy", "ReluZerosZerosAccuracy", "ReluNormalNormalAccuracy",
-    "ClassicSeeds", "ClassicSteps", "ClassicRuns", "ClassicConfigurations",
+    "ClassicSeeds", "ClassicSteps", "ClassicRuns", "ClassicConfigurations", "ClassicLearningRate",
+    "ClassicBatchSize",
     "TrainExamples", "TestExamples", "TensorFlowVersion",
-    "CheckCount", "CheckPassed",
-    "RoundoffGrowthRate", "RoundoffCollapsedAccuracy",
+    "CheckCount", "CheckPassed", "CheckFailed",
+    "RoundoffGrowthRate", "RoundoffCollapsedAccuracy", "RoundoffAccuracyFloatThirtyTwo",
+    "RoundoffAccuracyFloatSixtyFour", "RoundoffMeasuredRateFloatThirtyTwo", "RoundoffMeasuredRateFloatSixtyFour",
+    "RoundoffWindowStart", "RoundoffWindowStop",
 )
 """Macros that ``paper/initsym.tex`` uses; each is defined even when its data is missing."""
 
@@ -185,8 +231,9 @@ def make(data_dir: Path, tables_dir: Path) -> list[Path]:
 
     checks = _read_optional(data_dir / CHECK_FILE, "the prediction-against-measurement table")
     if checks is not None:
-        written.append(atomic_write_text(tables_dir / "check.tex", latex_tabular(checks)))
-        written.append(atomic_write_text(tables_dir / "check.md", markdown_table(checks)))
+        table = check_table(checks)
+        written.append(atomic_write_text(tables_dir / "check.tex", check_longtable(table)))
+        written.append(atomic_write_text(tables_dir / "check.md", markdown_table(table)))
         numbers.update(check_numbers(checks))
 
     runs = _read_optional(data_dir / CLASSIC_FILE, "the classic-grid summary table")
