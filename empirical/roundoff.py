@@ -159,9 +159,9 @@ def _replay_step(parameters: dict, x, y, learning_rate: float):
     """Apply one SGD step op by op, returning the new parameters and (name, output, unit axis) triples.
 
     The backward ops are the ones TensorFlow's registered gradients emit for this
-    forward pass: ``MatMul`` with transposes, ``SigmoidGrad``, the
-    ``SparseSoftmaxCrossEntropyWithLogits`` backprop times 1/B for the mean, and
-    ``Sum`` over the batch for a broadcast bias. :func:`first_asymmetric_op`
+    forward pass: ``MatMul`` with transposes, ``SigmoidGrad``, the loss gradient
+    times 1/B for the mean (which ops depends on op determinism), and ``Sum``
+    over the batch for a broadcast bias. :func:`first_asymmetric_op`
     checks the resulting gradients against ``tf.GradientTape``.
     """
     import tensorflow as tf
@@ -176,11 +176,19 @@ def _replay_step(parameters: dict, x, y, learning_rate: float):
     h = tf.sigmoid(z1)
     outputs.append(("forward sigmoid (Sigmoid)", h, 1))
     logits = tf.linalg.matmul(h, W2) + b2
-    _, backprop = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=y)
-    # The gradient of reduce_mean is the constant 1/B per example, which the
-    # cross-entropy gradient multiplies into its backprop (not a division by B).
+    # The gradient of reduce_mean is the constant 1/B per example.
     per_example = tf.fill(tf.shape(y), tf.constant(1.0, W1.dtype) / batch)
-    delta2 = tf.expand_dims(per_example, -1) * backprop
+    if _op_determinism_enabled():
+        # With op determinism on, TensorFlow 2.21 computes the sparse loss as
+        # −gather(log_softmax(logits), y), so the backward pass is the gather's
+        # scatter followed by LogSoftmax's gradient g − Σg · exp(log_probs).
+        log_probs = tf.nn.log_softmax(logits)
+        scattered = -tf.one_hot(y, tf.shape(logits)[1], dtype=logits.dtype) * tf.expand_dims(per_example, -1)
+        delta2 = scattered - tf.reduce_sum(scattered, axis=-1, keepdims=True) * tf.exp(log_probs)
+    else:
+        # The fused kernel's backprop, times the 1/B of the mean (not a division by B).
+        _, backprop = tf.raw_ops.SparseSoftmaxCrossEntropyWithLogits(features=logits, labels=y)
+        delta2 = tf.expand_dims(per_example, -1) * backprop
     grad_W2 = tf.linalg.matmul(h, delta2, transpose_a=True)
     outputs.append(("backward dW2 = hᵀ δ2 (MatMul, transpose_a)", grad_W2, 0))
     grad_b2 = tf.reduce_sum(delta2, axis=0)
@@ -206,11 +214,22 @@ def _replay_step(parameters: dict, x, y, learning_rate: float):
     return updated, outputs, gradients
 
 
+def _op_determinism_enabled() -> bool:
+    # NOTE: a private TensorFlow module (2.21); without it, assume determinism is off.
+    try:
+        from tensorflow.python.framework import config as tf_config
+
+        return bool(tf_config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):
+        return False
+
+
 def first_asymmetric_op(dataset, dtype: str = "float32", max_steps: int = 20, seed: int = 0) -> dict[str, Any]:
     """Replay the first updates op by op and return the first op with unequal unit columns.
 
-    Also checks that the replayed gradients equal ``tf.GradientTape``'s bit for
-    bit, so the replay uses the same kernels as eager training. Returns a
+    Op determinism is switched on first, as the trainer does. Also checks that
+    the replayed gradients equal ``tf.GradientTape``'s bit for bit, so the
+    replay uses the same kernels as eager training. Returns a
     dictionary with the step (1 = the first update), the op, its spread across
     units, whether the replay matched the tape, and every op record up to that
     point.
@@ -219,6 +238,7 @@ def first_asymmetric_op(dataset, dtype: str = "float32", max_steps: int = 20, se
 
     from empirical.trainer import batch_indices, initialize_parameters, seed_streams
 
+    tf.config.experimental.enable_op_determinism()
     config = roundoff_config(dtype, max_steps, seed)
     indices = batch_indices(dataset.n_train, config.batch_size, max_steps, seed_streams(seed)["data_order"])
     parameters = {name: tf.constant(value) for name, value in initialize_parameters(config).items()}
