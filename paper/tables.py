@@ -39,6 +39,12 @@ SIGNIFICANT_DIGITS = 4
 _LATEX_SPECIALS = {
     "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
     "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+    # Symbols that the check table's text uses and pdflatex's utf8 input cannot typeset.
+    "²": r"\textsuperscript{2}", "ᵀ": r"\textsuperscript{T}", "×": r"$\times$", "–": "--", "−": "$-$",
+    "‖": r"$\|$", "∂": r"$\partial$", "≈": r"$\approx$", "≥": r"$\geq$", "≤": r"$\leq$", "±": r"$\pm$",
+    "→": r"$\to$", "∞": r"$\infty$", "√": r"$\surd$", "′": r"$'$", "₁": r"$_1$",
+    "α": r"$\alpha$", "β": r"$\beta$", "δ": r"$\delta$", "η": r"$\eta$", "μ": r"$\mu$", "ξ": r"$\xi$",
+    "σ": r"$\sigma$", "φ": r"$\varphi$", "χ": r"$\chi$",
 }
 
 
@@ -143,12 +149,23 @@ PASSING_VERDICTS = ("pass", "holds")
 FAILING_VERDICTS = ("fail", "does not hold")
 
 
+def compress_widths(text: str) -> str:
+    """Write three or more equal widths in an architecture as one width times a count.
+
+    >>> compress_widths("784-100-100-100-10 tanh")
+    '784-100×3-10 tanh'
+    """
+    return re.sub(r"\b(\d+)(?:-\1\b){2,}", lambda match: f"{match.group(1)}×{match.group(0).count('-') + 1}", text)
+
+
 def check_table(checks: pd.DataFrame) -> pd.DataFrame:
-    """Return the shown columns of the check table, in CSV row order."""
+    """Return the shown columns of the check table, in CSV row order, with deep architectures shortened."""
     missing = [column for column in CHECK_COLUMNS if column not in checks.columns]
     if missing:
         raise MissingData(f"check.csv lacks the columns {missing}; regenerate it with 'initsym paper --only tables'")
-    return checks[list(CHECK_COLUMNS)]
+    table = checks[list(CHECK_COLUMNS)].copy()
+    table["group"] = table["group"].map(lambda text: compress_widths(str(text)))
+    return table
 
 
 def check_longtable(table: pd.DataFrame) -> str:
@@ -218,7 +235,7 @@ def numbers_tex(numbers: dict[str, str]) -> str:
 
 def _read_optional(path: Path, used_for: str) -> pd.DataFrame | None:
     if not path.exists():
-        logger.warning("%s not found, so %s is not generated", path, used_for)
+        logger.warning("%s not found; skipping %s", path, used_for)
         return None
     return pd.read_csv(path)
 

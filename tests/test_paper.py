@@ -2,7 +2,9 @@
 
 The pipeline runs once into a shared folder, then again with training disabled
 (any call to the trainers raises), so the second run must reuse every cached
-run and every analysis file.
+run and every analysis file. ``initsym check`` takes minutes even with
+``--quick``, so the fast tests replace it with a stand-in that writes a small
+``check.csv`` in its format; ``test_real_check_table`` (slow) runs the real one.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ ALWAYS_WRITTEN = ["tables/classic_summary.tex", "tables/classic_summary.md", "ta
 # Functions whose absence makes the pipeline skip a step (see paper/analysis).
 STEP_DEPENDENCIES = {
     "fig2": ("theory.regimes", "analyze"),
-    "tables": ("empirical.check", "run_checks"),
+    "tables": ("empirical.check", "run"),
 }
 
 
@@ -86,12 +88,36 @@ def _forbid_training(monkeypatch) -> None:
         monkeypatch.setattr(empirical.batched, "train_batched", fail)
 
 
+CHECK_ROWS = pd.DataFrame({
+    "group": ["784-100-100-100-10 tanh W=he_normal on mnist", "zero-gradient blocks at step 0", "roundoff"],
+    "quantity": ["preactivation_variance, layer 3", "sigmoid W1=zeros W2=zeros", "growth rate ≈ ‖δ‖²"],
+    "prediction": [0.25, "W1,b1", "no claim"],
+    "measured": [0.2468, "W1,b1", 0.0312],
+    "tolerance": [0.01, None, None],
+    "derivation": ["3.29 sd", "exact", ""],
+    "verdict": ["pass", "pass", "measured"],
+    "detail": ["", "", ""],
+})
+
+
+def _stand_in_check(args) -> int:
+    from empirical.results import atomic_write_json, atomic_write_text
+
+    atomic_write_text(args.output / "check.csv", CHECK_ROWS.to_csv(index=False))
+    atomic_write_json(args.output / "check_metadata.json", {"quick": args.quick})
+    return 0
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Run the whole pipeline twice into one folder; the second run with training disabled."""
     output = tmp_path_factory.mktemp("paper")
-    first = pipeline.run_pipeline(_context(output), list(pipeline.STEPS))
     with pytest.MonkeyPatch.context() as monkeypatch:
+        if _available("tables"):
+            import empirical.check
+
+            monkeypatch.setattr(empirical.check, "run", _stand_in_check)
+        first = pipeline.run_pipeline(_context(output), list(pipeline.STEPS))
         _forbid_training(monkeypatch)
         second = pipeline.run_pipeline(_context(output), list(pipeline.STEPS))
     return output, first, second
@@ -190,13 +216,24 @@ def test_check_table_matches_csv(runs):
     output, _, _ = runs
     if not _available("tables"):
         pytest.skip("empirical.check.run_checks is not in this checkout")
+    from paper.tables import CHECK_COLUMNS
+
     frame = pd.read_csv(output / "data/check.csv")
     rows = _markdown_rows(output / "tables/check.md")
     assert len(rows) == len(frame)
     header = (output / "tables/check.md").read_text().splitlines()[0]
-    assert [cell.strip() for cell in header.strip("|").split("|")] == list(frame.columns)
+    assert [cell.strip() for cell in header.strip("|").split("|")] == list(CHECK_COLUMNS)
+    assert [row[-1] for row in rows] == list(frame["verdict"])
+    assert [row[1] for row in rows] == list(frame["quantity"])
+    assert rows[0][0] == "784-100×3-10 tanh W=he_normal on mnist"
+    assert float(rows[0][3]) == pytest.approx(float(frame["measured"].iloc[0]), rel=1e-3)
     latex = (output / "tables/check.tex").read_text()
-    assert latex.count(r"\\") == len(frame) + 1
+    # One row end per CSV row, plus the caption line and the header.
+    assert latex.count(r"\\") == len(frame) + 2
+    assert r"$\approx$ $\|$$\delta$$\|$\textsuperscript{2}" in latex
+    numbers = (output / "tables/numbers.tex").read_text()
+    assert r"\newcommand{\CheckCount}{3}" in numbers
+    assert r"\newcommand{\CheckPassed}{2}" in numbers
 
 
 def test_only_rejects_unknown_step():
@@ -208,3 +245,14 @@ def test_only_rejects_unknown_step():
 
 def test_only_keeps_pipeline_order():
     assert pipeline.parse_only("tables,fig3,fig1") == ["fig1", "fig3", "tables"]
+
+
+@pytest.mark.slow
+def test_real_check_table(tmp_path):
+    if not _available("tables"):
+        pytest.skip("empirical.check.run is not in this checkout")
+    settings = dataclasses.replace(TINY, check=CheckSettings(quick=True, skip_subprocess=True))
+    stats = pipeline.run_pipeline(_context(tmp_path, settings), ["tables"])
+    assert "tables" not in stats.skipped, stats.skipped.get("tables")
+    frame = pd.read_csv(tmp_path / "data/check.csv")
+    assert len(_markdown_rows(tmp_path / "tables/check.md")) == len(frame)
