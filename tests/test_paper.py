@@ -56,7 +56,6 @@ ALWAYS_WRITTEN = ["tables/classic_summary.tex", "tables/classic_summary.md", "ta
 
 # Functions whose absence makes the pipeline skip a step (see paper/analysis).
 STEP_DEPENDENCIES = {
-    "fig2": ("theory.regimes", "analyze"),
     "tables": ("empirical.check", "run"),
 }
 

@@ -1,12 +1,14 @@
 """Figure 2: the symbolic result, zero first-step gradients and tied units per initialization.
 
-Caption: For a 784-100-10 network with zero biases, each row is an activation
-and an initialization of (W1, W2); each column a parameter block. A cell is
+Caption: For a network with one hidden layer and zero biases, each row is an
+initialization of (W1, W2) and each column a parameter block, grouped by
+activation. A cell is
 dark when the block's first-step gradient is exactly zero, medium when the
 block's hidden units are tied (they get identical updates and stay identical in
-exact arithmetic), and light when neither holds. The label on the right is the
-regime that follows: learns, collapsed (tied units, a width-1 network in
-disguise), frozen (no block below the output moves) or dead (no gradient at all).
+exact arithmetic), and light when neither holds. When the data carries a
+``regime`` column, the label on the right is the regime that follows: learns,
+collapsed (tied units, a width-1 network in disguise), frozen (no block below
+the output moves) or dead (no gradient at all).
 """
 
 from __future__ import annotations
@@ -30,29 +32,38 @@ STATUS_COLORS = ("#1b3a5c", "#6a9fca", "#eef3f8")
 
 def make(data_dir: Path, figures_dir: Path) -> list[Path]:
     blocks = pd.read_csv(data_path(data_dir, DATA_FILES[0]))
-    blocks["row"] = blocks["activation"] + "  " + blocks["pattern"]
-    row_order = list(dict.fromkeys(blocks["row"]))
-    block_order = list(dict.fromkeys(blocks["block"]))
+    activations = list(dict.fromkeys(blocks["activation"]))
+    patterns = list(dict.fromkeys(blocks["pattern"]))
+    block_names = list(dict.fromkeys(blocks["block"]))
     codes = blocks.assign(code=blocks["status"].map({status: i for i, status in enumerate(STATUS_ORDER)}))
-    matrix = codes.pivot(index="row", columns="block", values="code").loc[row_order, block_order]
-    regimes = blocks.drop_duplicates("row").set_index("row").loc[row_order, "regime"]
+    columns = [(activation, block) for activation in activations for block in block_names]
+    matrix = codes.pivot_table(index="pattern", columns=["activation", "block"], values="code")
+    matrix = matrix.reindex(index=patterns, columns=pd.MultiIndex.from_tuples(columns))
 
-    figure, axes = style.new_figure(style.SINGLE_COLUMN, 0.9 + 0.13 * len(row_order))
+    figure, axes = style.new_figure(style.DOUBLE_COLUMN, 0.9 + 0.2 * len(patterns))
     axes.imshow(matrix.to_numpy(dtype=float), cmap=ListedColormap(STATUS_COLORS), vmin=-0.5,
                 vmax=len(STATUS_ORDER) - 0.5, aspect="auto")
-    axes.set_xticks(np.arange(len(block_order)), block_order)
-    axes.set_yticks(np.arange(len(row_order)), row_order, fontsize=5.5)
-    axes.xaxis.tick_top()
+    axes.set_xticks(np.arange(len(columns)), [block for _, block in columns], fontsize=6)
+    axes.set_yticks(np.arange(len(patterns)), patterns)
     axes.tick_params(length=0)
-    for index, regime in enumerate(regimes):
-        axes.text(len(block_order) - 0.4, index, regime, va="center", ha="left", fontsize=5.5,
-                  color=style.REGIME_COLORS.get(regime, "black"))
-    activations = list(dict.fromkeys(blocks["activation"]))
-    per_activation = len(row_order) // max(len(activations), 1)
-    for boundary in range(per_activation, len(row_order), per_activation):
-        axes.axhline(boundary - 0.5, color="white", linewidth=1.5)
+    per_activation = len(block_names)
+    for index, activation in enumerate(activations):
+        center = index * per_activation + (per_activation - 1) / 2
+        axes.text(center, -0.75, activation, ha="center", va="bottom", fontsize=8)
+        if index:
+            axes.axvline(index * per_activation - 0.5, color="white", linewidth=2.5)
+    for row in range(1, len(patterns)):
+        axes.axhline(row - 0.5, color="white", linewidth=0.6)
+    if "regime" in blocks.columns:
+        regimes = blocks.drop_duplicates(["activation", "pattern"]).set_index(["pattern", "activation"])["regime"]
+        for row, pattern in enumerate(patterns):
+            for index, activation in enumerate(activations):
+                regime = regimes.get((pattern, activation))
+                if regime is not None:
+                    axes.text(index * per_activation + (per_activation - 1) / 2, row, regime, ha="center",
+                              va="center", fontsize=5, color=style.REGIME_COLORS.get(regime, "black"))
     handles = [Patch(facecolor=color, edgecolor="0.5", label=status) for status, color in zip(STATUS_ORDER, STATUS_COLORS)]
-    axes.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncols=3, frameon=False)
+    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     return style.save_figure(figure, figures_dir, NAME)
 
 
