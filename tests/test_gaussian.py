@@ -108,3 +108,45 @@ def test_rejects_negative_variance():
         gaussian.expect_pair(np.tanh, np.tanh, 1.0, 1.0, 2.0)
     with pytest.raises(InputError, match="unknown activation"):
         gaussian.activation_mean("tanhh", 1.0)
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "selu", "swish", "relu", "erf"])
+def test_zero_mean_moments_match_single_moments(name):
+    q = np.logspace(-4, 4, 9)
+    moments = gaussian.zero_mean_moments(name, q)
+    # The same rule summed in another order: equal up to roundoff.
+    np.testing.assert_allclose(moments["mean"], gaussian.activation_mean(name, q), rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(moments["second_moment"], gaussian.activation_second_moment(name, q), rtol=1e-13)
+    np.testing.assert_allclose(
+        moments["derivative_second_moment"], gaussian.derivative_second_moment(name, q), rtol=1e-13)
+    np.testing.assert_allclose(moments["second_moment_slope"], gaussian.second_moment_slope(name, q), rtol=1e-13)
+
+
+@pytest.mark.parametrize("name, q", [("tanh", 1.0), ("selu", 0.5), ("swish", 4.0)])
+def test_hermite_coefficients_sum_to_moments(name, q):
+    coefficients = gaussian.hermite_coefficients(name, q, 100)
+    assert coefficients.shape == (100,)
+    # Σ a_k² = E[φ²] up to the dropped terms, which a kink (selu) makes the largest.
+    second = float(gaussian.activation_second_moment(name, q))
+    assert np.sum(coefficients**2) == pytest.approx(second, rel=1e-4)
+    # Mehler's formula gives E[φ(u₁)φ(u₂)] = Σ a_k² c^k. At c = 0.6 the terms past 100 are below 1e-22.
+    c = 0.6
+    series = np.sum(coefficients**2 * c ** np.arange(100))
+    assert series == pytest.approx(gaussian.activation_cross_moment(name, q, q, c), rel=1e-10)
+
+
+def test_hermite_coefficients_of_linear():
+    # x = √q He_1(z), so only a_1 = √q is non-zero.
+    coefficients = gaussian.hermite_coefficients("linear", np.array([0.25, 4.0]), 5)
+    expected = np.zeros((2, 5))
+    expected[:, 1] = [0.5, 2.0]
+    np.testing.assert_allclose(coefficients, expected, atol=1e-13)
+
+
+def test_moment_tables_reject_invalid_q():
+    with pytest.raises(InputError, match="q > 0"):
+        gaussian.zero_mean_moments("tanh", np.array([1.0, 0.0]))
+    with pytest.raises(InputError, match="q > 0"):
+        gaussian.hermite_coefficients("tanh", np.inf, 4)
+    with pytest.raises(InputError, match="terms"):
+        gaussian.hermite_coefficients("tanh", 1.0, 0)

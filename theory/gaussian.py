@@ -291,6 +291,68 @@ def derivative_second_moment(name: str, q: np.ndarray | float, mean: np.ndarray 
     return activation_moment(name, "derivative_second_moment", q, mean)
 
 
+def zero_mean_moments(name: str, q: np.ndarray | float) -> dict[str, np.ndarray]:
+    """Compute the moments of φ(x), x ~ N(0, q), that the mean-field maps use, from one rule.
+
+    Returns arrays shaped like ``q`` under the keys ``"mean"``,
+    ``"second_moment"``, ``"derivative_second_moment"`` and
+    ``"second_moment_slope"``, equal to :func:`activation_mean`,
+    :func:`activation_second_moment`, :func:`derivative_second_moment` and
+    :func:`second_moment_slope`. Closed forms replace quadrature where
+    :func:`activation_moment` uses them. Building the rule once and evaluating
+    φ and φ' once makes a table over many q about four times cheaper than
+    calling those functions one by one.
+    """
+    activation = get_activation(name)
+    q = np.asarray(q, dtype=float)
+    if np.any(q <= 0) or not np.all(np.isfinite(q)):
+        invalid = q[(q <= 0) | ~np.isfinite(q)][:3]
+        raise InputError(f"invalid q {invalid} for zero_mean_moments; pass finite variances q > 0")
+
+    nodes, weights = normal_rule(q)
+    values = activation.function(nodes)
+    slopes = activation.with_kink_convention(nodes)
+    moments = {
+        "mean": np.sum(weights * values, axis=-1),
+        "second_moment": np.sum(weights * values**2, axis=-1),
+        "derivative_second_moment": np.sum(weights * slopes**2, axis=-1),
+        "second_moment_slope": np.sum(weights * nodes * values * slopes, axis=-1) / q,
+    }
+    exact = _closed_form_moments(name, q, np.zeros_like(q))
+    for moment in ("mean", "second_moment", "derivative_second_moment"):
+        if moment in exact:
+            moments[moment] = np.asarray(exact[moment], dtype=float)
+    return moments
+
+
+def hermite_coefficients(name: str, q: np.ndarray | float, terms: int) -> np.ndarray:
+    """Compute a_k(q) for k < terms, where φ(√q z) = Σ a_k He_k(z)/√(k!) and z ~ N(0, 1).
+
+    With this normalization E[φ(u₁) φ(u₂)] = Σ a_k² c^k for Var u = q and
+    correlation c (Mehler's formula), and Σ a_k² = E[φ²]. Returns shape
+    ``q.shape + (terms,)``. The coefficients use :func:`normal_rule`. Measured
+    against a 400,001-point trapezoid rule on z in [−60, 60], they agree to
+    3·10⁻⁹ absolute for k < 100 (selu at q = 0.08 and 1, tanh at q = 3.4 and 20).
+    """
+    if terms < 1:
+        raise InputError(f"terms must be at least 1, got {terms}")
+    q = np.asarray(q, dtype=float)
+    if np.any(q <= 0) or not np.all(np.isfinite(q)):
+        invalid = q[(q <= 0) | ~np.isfinite(q)][:3]
+        raise InputError(f"invalid q {invalid} for hermite_coefficients; pass finite variances q > 0")
+
+    nodes, weights = normal_rule(q)
+    z = nodes / np.sqrt(q)[..., None]
+    weighted = weights * get_activation(name).function(nodes)
+    coefficients = np.empty(q.shape + (terms,))
+    previous, current = np.zeros_like(z), np.ones_like(z)
+    for k in range(terms):
+        coefficients[..., k] = np.sum(weighted * current, axis=-1)
+        # Normalized recurrence: h_{k+1} = (z h_k − √k h_{k−1}) / √(k+1).
+        previous, current = current, (z * current - np.sqrt(k) * previous) / np.sqrt(k + 1)
+    return coefficients
+
+
 def second_moment_slope(name: str, q: np.ndarray | float) -> np.ndarray:
     """Return d/dq E[φ(√q z)²] = E[x φ(x) φ'(x)]/q for x ~ N(0, q).
 
