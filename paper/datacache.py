@@ -52,7 +52,7 @@ class StepCache:
         return self.directory / f"{step}.json"
 
     def is_fresh(self, step: str, key: str) -> bool:
-        """Whether ``step`` last ran with ``key`` and all its outputs still exist."""
+        """Return whether ``step`` last ran with ``key`` and all its outputs still exist."""
         path = self._key_path(step)
         if not path.exists():
             return False

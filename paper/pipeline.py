@@ -114,7 +114,7 @@ def run_analysis(step_name: str, module, context: PipelineContext, step_cache: S
 
 
 def run_step(step_name: str, context: PipelineContext, step_cache: StepCache) -> None:
-    """Compute one step's data and draw it; record a skip instead of failing on a missing piece."""
+    """Compute one step's data and draw it, recording a skip when a function or data file is missing."""
     step = STEPS[step_name]
     analysis_ok = True
     try:

@@ -64,7 +64,7 @@ LABELS = {
     "depth": r"layer $\ell$",
     "accuracy": "test accuracy",
 }
-"""Axis labels in the notation of the paper's text."""
+"""Axis labels in the notation of ``paper/initsym.tex``."""
 
 RC_PARAMS = {
     "pdf.fonttype": 42,

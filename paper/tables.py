@@ -1,4 +1,4 @@
-"""The paper's tables and the ``\\newcommand`` macros that carry every number in its text.
+"""The tables of ``paper/initsym.tex`` and the ``\\newcommand`` macros behind every number in its text.
 
 Reads only files under ``data/`` and writes into ``tables/``:
 
@@ -169,13 +169,18 @@ def check_table(checks: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_longtable(table: pd.DataFrame) -> str:
-    """Return the check table as a ``longtable`` that breaks across pages."""
+    """Return the check table as a ``longtable`` that breaks across pages, its header repeated on each."""
+    header = " & ".join(latex_escape(column) for column in table.columns) + r" \\"
     lines = [
         r"\begin{longtable}{@{}p{0.11\linewidth}p{0.33\linewidth}p{0.14\linewidth}p{0.12\linewidth}"
         r"p{0.1\linewidth}p{0.08\linewidth}@{}}",
         r"\caption{Every theory prediction against its TensorFlow measurement.}\label{tab:checks} \\",
         r"\toprule",
-        " & ".join(latex_escape(column) for column in table.columns) + r" \\",
+        header,
+        r"\midrule",
+        r"\endfirsthead",
+        r"\toprule",
+        header,
         r"\midrule",
         r"\endhead",
     ]

@@ -4,7 +4,7 @@ The pipeline runs once into a shared folder, then again with training disabled
 (any call to the trainers raises), so the second run must reuse every cached
 run and every analysis file. ``initsym check`` takes minutes even with
 ``--quick``, so the fast tests replace it with a stand-in that writes a small
-``check.csv`` in its format; ``test_real_check_table`` (slow) runs the real one.
+``check.csv`` in its format. The slow ``test_real_check_table`` runs the real one.
 """
 
 from __future__ import annotations
@@ -227,8 +227,8 @@ def test_check_table_matches_csv(runs):
     assert rows[0][0] == "784-100×3-10 tanh W=he_normal on mnist"
     assert float(rows[0][3]) == pytest.approx(float(frame["measured"].iloc[0]), rel=1e-3)
     latex = (output / "tables/check.tex").read_text()
-    # One row end per CSV row, plus the caption line and the header.
-    assert latex.count(r"\\") == len(frame) + 2
+    # One row end per CSV row, plus the caption line and the header on the first and later pages.
+    assert latex.count(r"\\") == len(frame) + 3
     assert r"$\approx$ $\|$$\delta$$\|$\textsuperscript{2}" in latex
     numbers = (output / "tables/numbers.tex").read_text()
     assert r"\newcommand{\CheckCount}{3}" in numbers

@@ -3,9 +3,9 @@
 Caption: Test accuracy of softmax regression (784→10) and of a 784-100-10
 network with sigmoid, tanh or relu hidden units after SGD (learning rate 0.5,
 batch 100), for every initialization of the classic grid. Each point is one
-seed; its colour is the regime that the symbolic theory predicts before any
-training (learns, collapsed, frozen or dead), or the hidden activation when
-``data/classic_runs.csv`` has no regime prediction.
+seed. Its colour is the regime that the symbolic theory predicts before any
+training (learns, collapsed, frozen or dead). When ``data/classic_runs.csv``
+has no regime prediction, the colour is the hidden activation.
 """
 
 from __future__ import annotations
