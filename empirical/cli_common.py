@@ -47,3 +47,14 @@ def load_dataset_from_args(args: argparse.Namespace, dtype: str = "float64"):
     return load_dataset(
         args.dataset, args.data, scaling=args.scaling, download=args.download, dtype=dtype,
     )
+
+
+def data_config_from_args(args: argparse.Namespace):
+    """Return the :class:`~empirical.config.DataConfig` of the data options, with the path resolved.
+
+    Call it after loading, so that a ``--download`` has filled the Keras cache.
+    """
+    from empirical.config import DataConfig
+    from empirical.data import resolve_data_path
+
+    return DataConfig(name=args.dataset, path=resolve_data_path(args.dataset, args.data), scaling=args.scaling)

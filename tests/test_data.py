@@ -912,3 +912,15 @@ def test_log_line_gaussian_via_dispatch(caplog):
 
     assert len(records) == 1
     assert "gaussian" in records[0].getMessage()
+
+
+def test_resolved_bundled_path_loads_same_split(monkeypatch, tmp_path):
+    """The resolved default path, passed back to load_mnist, gives the default split."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    default = data.load_mnist()
+    resolved = data.resolve_data_path("mnist")
+    reloaded = data.load_mnist(resolved)
+    assert resolved.endswith("mnist_5k.csv.gz")
+    assert np.array_equal(default.x_train, reloaded.x_train)
+    assert np.array_equal(default.y_test, reloaded.y_test)
