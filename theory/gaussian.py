@@ -43,6 +43,7 @@ Closed forms:
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -347,9 +348,11 @@ def hermite_coefficients(name: str, q: np.ndarray | float, terms: int) -> np.nda
     coefficients = np.empty(q.shape + (terms,))
     previous, current = np.zeros_like(z), np.ones_like(z)
     for k in range(terms):
-        coefficients[..., k] = np.sum(weighted * current, axis=-1)
-        # Normalized recurrence: h_{k+1} = (z h_k − √k h_{k−1}) / √(k+1).
-        previous, current = current, (z * current - np.sqrt(k) * previous) / np.sqrt(k + 1)
+        coefficients[..., k] = np.einsum("...i,...i->...", weighted, current)
+        # Normalized recurrence h_{k+1} = (z h_k − √k h_{k−1}) / √(k+1), computed in place.
+        previous *= -math.sqrt(k / (k + 1))
+        previous += z * current / math.sqrt(k + 1)
+        previous, current = current, previous
     return coefficients
 
 

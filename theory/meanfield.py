@@ -270,23 +270,39 @@ def _tables(activation: str) -> _Tables:
     return _Tables(activation)
 
 
-def _hermite_squares(tables: _Tables, q: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Interpolate a_k(q)² for k < HERMITE_TERMS, shape (len(q), HERMITE_TERMS).
+def _hermite_shares(tables: _Tables, q: np.ndarray) -> np.ndarray:
+    """Interpolate the shares a_k(q)²/E[φ²] and their moments, shape (HERMITE_TERMS + 3, len(q)).
 
-    The table spans [min q, max q] plus one node on each side. It interpolates
-    the shares a_k²/E[φ²], which lie in [0, 1] and vary slowly in log q, and
-    multiplies them by ``second``, the interpolated E[φ²] at q.
+    Rows 0 … HERMITE_TERMS − 1 are the shares, the last three rows are Σ p_k,
+    Σ k p_k and Σ k(k − 1) p_k over those k. Row k contains the share of every
+    point, so each Horner step reads one contiguous row. The shares lie in
+    [0, 1] and vary slowly in log q. The table spans [min q, max q] plus one
+    node on each side, and a cubic spline is linear in its data, so the
+    interpolated sums equal the sums of the interpolated shares.
     """
     step = math.log(10.0) / HERMITE_TABLE_POINTS_PER_DECADE
     log_low, log_high = math.log(q.min()) - step, math.log(q.max()) + step
     count = max(int(math.ceil((log_high - log_low) / step)) + 1, 4)
     log_table = np.linspace(log_low, log_high, count)
-    table_q = np.exp(log_table)
 
-    coefficients = gaussian.hermite_coefficients(tables.activation, table_q, HERMITE_TERMS)
+    coefficients = gaussian.hermite_coefficients(tables.activation, np.exp(log_table), HERMITE_TERMS)
     shares = coefficients**2 / np.exp(tables.log_second(log_table))[:, None]
-    spline = interpolate.CubicSpline(log_table, shares, axis=0)
-    return spline(np.log(q)) * second[:, None]
+    powers = np.arange(HERMITE_TERMS, dtype=float)
+    sums = np.stack([shares.sum(axis=1), shares @ powers, shares @ (powers * (powers - 1))], axis=1)
+    spline = interpolate.CubicSpline(log_table, np.concatenate([shares, sums], axis=1), axis=0)
+
+    # Evaluate the piecewise cubic in Horner form straight into the (row, point)
+    # layout, which avoids transposing a (point, row) result.
+    log_q = np.log(q)
+    interval = np.clip(np.searchsorted(spline.x, log_q, side="right") - 1, 0, count - 2)
+    offset = log_q - spline.x[interval]
+    pieces = np.ascontiguousarray(spline.c.transpose(0, 2, 1))
+    result = np.take(pieces[0], interval, axis=1)
+    gathered = np.empty_like(result)
+    for degree in range(1, 4):
+        result *= offset
+        result += np.take(pieces[degree], interval, axis=1, out=gathered)
+    return result
 
 
 def _closed_form_kernel(activation: str, q: np.ndarray):
@@ -453,20 +469,22 @@ class _HermiteCorrelationMap:
         chi_1_values: np.ndarray,
     ) -> None:
         second = np.exp(tables.log_second(np.log(q_star)))
-        # Row k contains a_k² of every point, so each Horner step reads one contiguous row.
-        squares = np.ascontiguousarray(_hermite_squares(tables, q_star, second).T)
-        powers = np.arange(HERMITE_TERMS, dtype=float)
-        tail = np.maximum(weight * (second - squares.sum(axis=0)), 0.0)
-        tail_slope = chi_1_values - weight * (powers @ squares)
+        shares = _hermite_shares(tables, q_star)
+        share_sum, share_slope, share_curvature = shares[HERMITE_TERMS:]
+        tail = np.maximum(weight * second * (1.0 - share_sum), 0.0)
+        tail_slope = chi_1_values - weight * second * share_slope
         with np.errstate(divide="ignore", invalid="ignore"):
             self.tail_power = np.where(tail > 0, np.maximum(tail_slope / tail, HERMITE_TERMS), HERMITE_TERMS)
 
         # Scale so that g(1) = 0 exactly. The sum differs from 1 only by the
         # solver's tolerance on q*, but the deflated step divides by c − 1.
-        total = weight * squares.sum(axis=0) + offset + tail
-        self.coefficients = squares * (weight / total)
+        total = weight * second * share_sum + offset + tail
+        scale = weight * second / total
+        self.coefficients = shares[:HERMITE_TERMS]
+        self.coefficients *= scale
         self.coefficients[0] += offset / total
         self.tail = tail / total
+        self.curvature = scale * share_curvature + self.tail * self.tail_power * (self.tail_power - 1)
         self.chi_1 = chi_1_values
 
     def excess(self, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -494,9 +512,7 @@ class _HermiteCorrelationMap:
         quadratically. The first step starts at c = 1, where h = χ₁ − 1 and
         h' = g''(1)/2.
         """
-        powers = np.arange(HERMITE_TERMS, dtype=float)
-        curvature = (powers * (powers - 1)) @ self.coefficients + self.tail * self.tail_power * (self.tail_power - 1)
-        c = np.clip(1.0 - 2.0 * (self.chi_1 - 1.0) / curvature, 0.0, 1.0)
+        c = np.clip(1.0 - 2.0 * (self.chi_1 - 1.0) / self.curvature, 0.0, 1.0)
 
         # Every iteration evaluates all points: gathering the rows of the active
         # ones costs more than the Horner sum over all of them.
@@ -540,9 +556,10 @@ def phase_diagram(
     of σ_w in [0.5, 4], σ_b in [0, 2]: c* within 4·10⁻⁸ and χ_c within
     4·10⁻⁷ relative for tanh, and the same for selu where χ₁ > 1.05.
 
-    NOTE: the series converges slowly where c* is close to 1 and φ(√q* z) is
-    close to a step. For selu with χ₁ < 1.05 and q* > 10³ the error reaches
-    5·10⁻⁴ in c* and 2·10⁻³ in χ_c; use :func:`fixed_point_summary` there.
+    NOTE: the series converges slowly where c* is close to 1 and φ(√q* z) has
+    a kink or, at large q*, nearly one (selu, elu, swish, gelu). There, with
+    c* > 0.95, the measured error reaches 5·10⁻⁴ in c* and 2·10⁻³ in χ_c (selu
+    at q* ≈ 2·10³); use :func:`fixed_point_summary` for such points.
     """
     sigma_w_values = np.asarray(sigma_w_values, dtype=float).ravel()
     sigma_b_values = np.asarray(sigma_b_values, dtype=float).ravel()
