@@ -300,9 +300,9 @@ def zero_mean_moments(name: str, q: np.ndarray | float) -> dict[str, np.ndarray]
     ``"second_moment_slope"``, equal to :func:`activation_mean`,
     :func:`activation_second_moment`, :func:`derivative_second_moment` and
     :func:`second_moment_slope`. Closed forms replace quadrature where
-    :func:`activation_moment` uses them. Building the rule once and evaluating
-    φ and φ' once makes a table over many q about four times cheaper than
-    calling those functions one by one.
+    :func:`activation_moment` uses them. It builds the quadrature rule and
+    evaluates φ and φ' once for all four moments, where calling those
+    functions one by one builds the rule four times.
     """
     activation = get_activation(name)
     q = np.asarray(q, dtype=float)

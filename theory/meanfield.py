@@ -241,9 +241,6 @@ HERMITE_TERMS = 128
 HERMITE_TABLE_POINTS_PER_DECADE = 32
 """Nodes per decade of q of the Hermite coefficient table, which spans only the chaotic q*."""
 
-_KERNEL_ACTIVATIONS = ("relu", "leaky_relu", "linear", "erf")
-
-
 class _Tables:
     """Interpolants in log q of E[φ²], E[φ'²] and E[φ] for one activation."""
 
@@ -271,9 +268,9 @@ def _tables(activation: str) -> _Tables:
 
 
 def _hermite_shares(tables: _Tables, q: np.ndarray) -> np.ndarray:
-    """Interpolate the shares a_k(q)²/E[φ²] and their moments, shape (HERMITE_TERMS + 3, len(q)).
+    """Interpolate the shares p_k = a_k(q)²/E[φ²] and their sums, shape (HERMITE_TERMS + 3, len(q)).
 
-    Rows 0 … HERMITE_TERMS − 1 are the shares, the last three rows are Σ p_k,
+    Rows 0 … HERMITE_TERMS − 1 are the shares. The last three rows are Σ p_k,
     Σ k p_k and Σ k(k − 1) p_k over those k. Row k contains the share of every
     point, so each Horner step reads one contiguous row. The shares lie in
     [0, 1] and vary slowly in log q. The table spans [min q, max q] plus one
@@ -308,7 +305,7 @@ def _hermite_shares(tables: _Tables, q: np.ndarray) -> np.ndarray:
 def _closed_form_kernel(activation: str, q: np.ndarray):
     """Return (c, rows) ↦ (E[φ(u₁)φ(u₂)], its derivative in c) for Var u = q[rows], or None.
 
-    Only the activations in ``_KERNEL_ACTIVATIONS`` have a closed form here.
+    Only relu, leaky_relu and linear (arc-cosine kernel) and erf (arcsine kernel) have one here.
     """
     if activation in ("relu", "leaky_relu", "linear"):
         slope = {"relu": 0.0, "leaky_relu": gaussian.LEAKY_RELU_SLOPE, "linear": 1.0}[activation]
