@@ -26,7 +26,7 @@ from theory.errors import InputError
 from theory.initializers import InitSpec
 
 PLAIN_SGD = OptimizerConfig("sgd", learning_rate=0.1)
-"""Optimizer of the cases whose source says only "plain SGD"."""
+"""Optimizer of the cases whose claim names only "plain SGD"."""
 
 CLASSIC_SGD = OptimizerConfig("sgd", learning_rate=0.5)
 """Optimizer of the TensorFlow MNIST tutorial: SGD 0.5, batch 100."""
@@ -79,7 +79,12 @@ def claim(group: str, quantity: str, statement: str, values: Sequence[float], ho
     ``holds`` None records a measurement that no claim is made about.
     """
     seeds = ", ".join(f"{v:.4g}" for v in values)
-    verdict = "measured" if holds is None else ("holds" if holds else "does not hold")
+    if holds is None:
+        verdict = "measured"
+    elif holds:
+        verdict = "holds"
+    else:
+        verdict = "does not hold"
     return Comparison(group, quantity, statement, float(np.mean(values)), None, rule, verdict, f"per seed: {seeds}" + (f"; {detail}" if detail else ""))
 
 
@@ -90,7 +95,7 @@ def _train(config: RunConfig, dataset):
 
 
 def zero_hidden_layer(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 1000) -> list[Comparison]:
-    """A zero-initialized relu hidden layer added to softmax regression drops it to the majority-class rate.
+    """Check that a zero-initialized relu hidden layer drops softmax regression to the majority-class rate.
 
     Theory (:mod:`theory.symbolic`): relu(0) = 0 and relu'(0) = 0, so W1, b1 and
     W2 get exactly zero gradient at every step and only the output bias learns.
@@ -131,7 +136,7 @@ def zero_hidden_layer(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 10
 
 
 def adam_relu_inits(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 850) -> list[Comparison]:
-    """784-256-128-10 relu, biases zero, Adam 1e-3, batch 128: zeros and ones at chance, small random above 90 %."""
+    """Check 784-256-128-10 relu, biases zero, Adam 1e-3, batch 128: zeros and ones at chance, small random above 90 %."""
     group = "784-256-128-10 relu, Adam"
     settings = dict(optimizer=OptimizerConfig("adam", learning_rate=1e-3), batch_size=128, steps=steps)
     rows = []
@@ -162,7 +167,7 @@ def adam_relu_inits(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 850)
 
 
 def relu_scaled_normal(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 1000) -> list[Comparison]:
-    """784-10-5-10 relu with N(0,1) weights ×10, ×0.01 and He, plain SGD: which trains."""
+    """Check which of 784-10-5-10 relu with N(0,1) weights ×10, ×0.01 and He trains with plain SGD."""
     group = "784-10-5-10 relu, plain SGD"
     settings = dict(optimizer=PLAIN_SGD, batch_size=100, steps=steps)
     x, y = dataset.x_train[:1000], dataset.y_train[:1000]
@@ -192,7 +197,7 @@ def relu_scaled_normal(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 1
 
 
 def tanh_initial_loss(dataset, seeds: Sequence[int] = (0, 1, 2), output_scale: float = 0.01) -> list[Comparison]:
-    """784-200-10 tanh with N(0,1) weights starts far above ln 10; a scaled-down last layer starts at ln 10."""
+    """Check that 784-200-10 tanh with N(0,1) weights starts far above ln 10; a scaled-down last layer starts at ln 10."""
     from empirical.trainer import initialize_parameters
 
     group = "784-200-10 tanh initial loss"
@@ -214,7 +219,10 @@ def tanh_initial_loss(dataset, seeds: Sequence[int] = (0, 1, 2), output_scale: f
 
 
 def sigmoid_gradient_ratio(dataset, seeds: Sequence[int] = (0, 1, 2)) -> list[Comparison]:
-    """784-30-30-30-30-10 sigmoid, N(0, 1/fan_in) weights, N(0,1) biases: first hidden gradient ~100× smaller."""
+    """Check that the first hidden gradient of a 784-30-30-30-30-10 sigmoid network is about 100× smaller than the last.
+
+    The weights are N(0, 1/fan_in) and the biases N(0, 1).
+    """
     from empirical.trainer import compute_gradients, initialize_parameters
 
     group = "784-30-30-30-30-10 sigmoid gradients"
@@ -242,7 +250,7 @@ def sigmoid_gradient_ratio(dataset, seeds: Sequence[int] = (0, 1, 2)) -> list[Co
 
 def linear_stack_overflow(depth: int = 100, width: int = 256, batch: int = 100,
                           seeds: Sequence[int] = (0, 1, 2)) -> list[Comparison]:
-    """100 linear layers of width 256, no bias, N(0,1) weights, N(0,1) inputs, in float32.
+    """Check the growth and float32 overflow of 100 linear layers of width 256 (no bias, N(0,1) weights and inputs).
 
     Theory: Var z_(l+1) = n Var z_l exactly in expectation, so the standard
     deviation grows by √256 = 16 per layer and reaches the float32 maximum

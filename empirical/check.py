@@ -1,10 +1,10 @@
 """``initsym check``: every theory prediction beside a TensorFlow measurement, as one table.
 
-The command runs four groups of comparisons and prints one row per comparison
-(quantity, prediction, measurement, tolerance and how it was derived, verdict),
-then writes the same table to ``<output>/check.csv`` and the software facts
+The command runs four groups of comparisons and prints one row per comparison:
+quantity, prediction, measurement, tolerance and how it was derived, verdict.
+It writes the same table to ``<output>/check.csv`` and the software facts
 (TensorFlow version, dtype, oneDNN, seeds, run time) to
-``<output>/check_metadata.json``, both atomically:
+``<output>/check_metadata.json``, both atomically. The groups are
 
 1. per-layer statistics at initialization (:mod:`empirical.measure`) for every
    initializer of :data:`GRID_INITS` on MNIST and on Gaussian inputs, at depths
@@ -237,7 +237,9 @@ def run(args: argparse.Namespace) -> int:
     from empirical.trainer import runtime_metadata
 
     started = time.perf_counter()
-    n_seeds = args.seeds if args.seeds is not None else (1 if args.quick else 3)
+    n_seeds = args.seeds
+    if n_seeds is None:
+        n_seeds = 1 if args.quick else 3
     if n_seeds < 1:
         from theory.errors import InputError
 

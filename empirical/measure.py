@@ -40,7 +40,7 @@ ALPHA = 1e-3
 Z_CRITICAL = float(stats.norm.isf(ALPHA / 2))
 """Standard normal quantile for :data:`ALPHA`, ≈ 3.29."""
 
-LARGEST_QUADRATURE_LOGIT_VARIANCE = 200.0
+MAX_QUADRATURE_LOGIT_VARIANCE = 200.0
 """Logit variance above which the initial loss is estimated by Monte Carlo instead of quadrature.
 
 TODO: theory.initial_loss.expected_cross_entropy builds about s² quadrature
@@ -154,7 +154,7 @@ class Prediction:
     derivation: str
 
     def accepts(self, measured: float) -> bool:
-        """Whether ``measured`` lies within ``tolerance`` of the predicted value."""
+        """Return whether ``measured`` lies within ``tolerance`` of the predicted value."""
         return math.isfinite(measured) and abs(measured - self.value) <= self.tolerance
 
 
@@ -246,10 +246,10 @@ def _unit_variance(name: str, statistic: str, q: np.ndarray) -> float:
 def predict_layers(config: RunConfig, x: np.ndarray) -> list[dict[str, Prediction]]:
     """Predict every statistic of :class:`LayerStatistics` except the gradient, layer by layer.
 
-    Tolerance: Z_CRITICAL times the root of two variances, (1) the variance over
-    the n_l units of the per-unit quantity, divided by n_l (examples fully
-    correlated, an upper bound), and (2) the finite-width spread of q̂_l carried
-    through the slope of the statistic in ln q.
+    The tolerance is Z_CRITICAL times the root of the sum of two variances. The
+    first is the variance of the per-unit quantity divided by n_l, which treats
+    the examples as fully correlated (an upper bound). The second is the
+    finite-width spread of q̂_l carried through the slope of the statistic in ln q.
     """
     variances = layer_variances(config, x)
     spreads = relative_spreads(config, variances)
@@ -312,7 +312,7 @@ def predict_initial_loss(config: RunConfig, x: np.ndarray) -> Prediction:
     output weights, an upper bound: Z_CRITICAL times the standard deviation of
     one example's loss, −log softmax(z)_y with z_k iid N(0, q_L), from 20,000
     Monte Carlo draws with seed 0. Logit variances beyond
-    :data:`LARGEST_QUADRATURE_LOGIT_VARIANCE` use the Monte Carlo mean as the
+    :data:`MAX_QUADRATURE_LOGIT_VARIANCE` use the Monte Carlo mean as the
     prediction too.
     """
     if config.loss != "softmax_cross_entropy":
@@ -323,13 +323,13 @@ def predict_initial_loss(config: RunConfig, x: np.ndarray) -> Prediction:
     scale = np.sqrt(rng.choice(q_logits, size=20000))[:, None]
     logits = scale * draws
     losses = np.logaddexp.reduce(logits, axis=1) - logits[:, 0]
-    if np.max(q_logits) > LARGEST_QUADRATURE_LOGIT_VARIANCE:
+    if np.max(q_logits) > MAX_QUADRATURE_LOGIT_VARIANCE:
         value = float(losses.mean())
-        how = "Monte Carlo mean (20,000 draws)"
+        method = "Monte Carlo mean (20,000 draws)"
     else:
         value = initial_loss.mean_cross_entropy_over_variances(q_logits, config.widths[-1])
-        how = "theory.initial_loss quadrature"
+        method = "theory.initial_loss quadrature"
     return Prediction(
         value, Z_CRITICAL * float(losses.std()),
-        f"{how}; {Z_CRITICAL:.2f} sd of one example's loss (examples fully correlated, α={ALPHA:g})",
+        f"{method}; {Z_CRITICAL:.2f} sd of one example's loss (examples fully correlated, α={ALPHA:g})",
     )

@@ -45,9 +45,9 @@ CURVE_STEPS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 300, 500, 700, 1000)
 GROWTH_WINDOW = (100, 300)
 """Steps between which the measured and the predicted exponential growth rates are compared.
 
-Before step 100 the difference in float32 is within a few units of roundoff of
-the weights and still being reseeded every step; after a few hundred steps it is
-no longer small and the linearization stops applying.
+Before step 100 the float32 difference is within a few units of roundoff of the
+weights, so new roundoff still reseeds it every step. After a few hundred steps
+it is no longer small, so the linearization stops applying.
 """
 
 
@@ -160,8 +160,8 @@ def _replay_step(parameters: dict, x, y, learning_rate: float):
 
     The backward ops are the ones TensorFlow's registered gradients emit for this
     forward pass: ``MatMul`` with transposes, ``SigmoidGrad``, the loss gradient
-    times 1/B for the mean (which ops depends on op determinism), and ``Sum``
-    over the batch for a broadcast bias. :func:`first_asymmetric_op`
+    times 1/B for the mean, and ``Sum`` over the batch for a broadcast bias. The
+    loss gradient's ops depend on whether op determinism is on. :func:`first_asymmetric_op`
     checks the resulting gradients against ``tf.GradientTape``.
     """
     import tensorflow as tf

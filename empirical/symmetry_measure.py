@@ -135,5 +135,5 @@ def predicted_zero_blocks(config: RunConfig, n_examples: int = 3) -> set[str] | 
 
 
 def is_constant_config(config: RunConfig) -> bool:
-    """Whether every weight matrix and bias vector of ``config`` starts constant."""
+    """Return whether every weight matrix and bias vector of ``config`` starts constant."""
     return all(isinstance(spec, InitSpec) and spec.is_constant for spec in config.weight_inits + config.bias_inits)

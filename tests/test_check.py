@@ -29,7 +29,7 @@ def test_default_output_folder():
 
 def test_format_table_has_header():
     row = Comparison("group", "q", 1.0, 1.01, 0.1, "derivation", "pass")
-    assert format(check.format_table([row]).splitlines()[0]).startswith("group")
+    assert check.format_table([row]).splitlines()[0].startswith("group")
 
 
 def test_run_writes_csv_and_metadata(tmp_path, monkeypatch):

@@ -73,7 +73,7 @@ def test_initial_loss_within_tolerance(data_name, widths, activation, init, mnis
         assert abs(loss - predicted.value) <= predicted.tolerance, f"seed {seed}: {loss} vs {predicted}"
 
 
-def test_preactivation_variance_first_layer_exact(mnist):
+def test_first_layer_variance_exact(mnist):
     config = mlp_config((784, 1000, 10), "tanh", "normal:0.05", "zeros")
     x = mnist.x_train[:1000].astype(np.float64)
     q = measure.layer_variances(config, x)[0]
@@ -121,3 +121,22 @@ def test_measure_along_training_records_steps(mnist):
     config = mlp_config((784, 50, 10), "tanh", "normal:0.1", "zeros", steps=5, batch_size=50)
     measured = measure.measure_along_training(config, mnist, (0, 5), n_examples=100)
     assert sorted(measured) == [0, 5]
+
+
+@pytest.mark.xfail(
+    reason="measured: 784-100×20-10 relu with He weights on MNIST, seed 1, leaves the tolerance from layer 12 on "
+           "(|z| > 4 in 4e-5 of units against 2e-10 predicted, q̂ 0.36 against 0.22 at layer 20): at depth/width = 0.2 "
+           "the pre-activations are heavier-tailed than the leading-order finite-width spread allows",
+    strict=True)
+def test_deep_relu_within_tolerance(mnist):
+    config = mlp_config((784,) + (100,) * 20 + (10,), "relu", "he_normal", "zeros")
+    x, y = mnist.x_train[:1000], mnist.y_train[:1000]
+    predictions = measure.predict_layers(config, x)
+    failures = []
+    for seed in SEEDS:
+        layers, _ = measure.measure_layers(config, initialize_parameters(config.replace(seed=seed)), x, y)
+        for row, predicted in zip(layers, predictions):
+            for statistic in measure.STATISTICS:
+                if not predicted[statistic].accepts(getattr(row, statistic)):
+                    failures.append((seed, row.layer, statistic))
+    assert failures == []

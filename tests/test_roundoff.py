@@ -57,7 +57,7 @@ def test_units_stay_identical_float32(mnist):
     assert curve.differences[-1] == 0.0
 
 
-def test_collapsed_accuracy_below_float32_run(mnist):
+def test_collapsed_below_float32_run(mnist):
     collapsed = roundoff.train_collapsed(mnist, "float32", 1000)
     trainer = roundoff.unit_difference_curve(mnist, "float32", 1000)
     assert collapsed.test_accuracy < trainer.test_accuracy - 0.05

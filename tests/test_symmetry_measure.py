@@ -49,7 +49,7 @@ def test_layer_symmetry_random_network():
     assert row.outgoing_rank == 10
 
 
-def test_symmetry_along_training_zero_tanh_stays_tied(mnist):
+def test_zero_tanh_stays_tied(mnist):
     config = mlp_config((784, 20, 10), "tanh", "zeros", steps=20)
     rows = symmetry_along_training(config, mnist, (0, 10, 20))
     assert [row.incoming_spread for row in rows] == [0.0, 0.0, 0.0]
