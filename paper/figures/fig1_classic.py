@@ -43,7 +43,7 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
     axes.set_xlim(0, 1)
     axes.axvline(0.1, color="0.6", linestyle=":", linewidth=0.8)
     axes.grid(axis="x", alpha=0.4)
-    axes.legend(title=title, loc="center left", bbox_to_anchor=(0.35, 0.5), frameon=True)
+    axes.legend(title=title, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     steps = int(runs["steps"].iloc[0])
     seeds = runs["seed"].nunique()
     axes.set_title(f"SGD 0.5, batch 100, {steps} steps, {seeds} seeds; dotted line: chance", loc="left")
