@@ -72,16 +72,16 @@ def compare_over_seeds(group: str, quantity: str, prediction: measure.Prediction
                       prediction.derivation, verdict, f"per seed: {seeds}" + (f"; {detail}" if detail else ""))
 
 
-def claim(group: str, quantity: str, statement: str, values: Sequence[float], holds: bool | None, rule: str,
+def claim(group: str, quantity: str, statement: str, values: Sequence[float], claim_holds: bool | None, rule: str,
           detail: str = "") -> Comparison:
     """Record a practitioner's claim, the per-seed measurements and whether the claim holds on every seed.
 
-    ``holds`` None records a measurement that no claim is made about.
+    ``claim_holds`` None records a measurement that no claim is made about.
     """
     seeds = ", ".join(f"{v:.4g}" for v in values)
-    if holds is None:
+    if claim_holds is None:
         verdict = "measured"
-    elif holds:
+    elif claim_holds:
         verdict = "holds"
     else:
         verdict = "does not hold"
@@ -151,11 +151,11 @@ def adam_relu_inits(dataset, seeds: Sequence[int] = (0, 1, 2), steps: int = 850)
             spreads.append(max(row.incoming_spread for row in layer_symmetry(result.snapshots[steps], 3)))
         if expectation == "chance":
             rule = "every seed below 0.15 test accuracy (chance is 0.10)"
-            holds = max(accuracies) < 0.15
+            claim_holds = max(accuracies) < 0.15
         else:
             rule = "every seed above 0.90 test accuracy"
-            holds = min(accuracies) > 0.90
-        rows.append(claim(group, f"W={spec}: test accuracy", expectation, accuracies, holds, rule))
+            claim_holds = min(accuracies) > 0.90
+        rows.append(claim(group, f"W={spec}: test accuracy", expectation, accuracies, claim_holds, rule))
         if spec == "ones":
             rows.append(claim(group, "W=ones: largest training-batch loss", "in the hundreds", max_losses,
                               min(max_losses) >= 100, "every seed's largest batch loss at least 100"))
