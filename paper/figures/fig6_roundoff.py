@@ -4,8 +4,8 @@ Caption: Left, the maximum difference between any two hidden units of a
 784-100-10 sigmoid network initialized to all zeros, against the SGD step, in
 float32 and float64; in exact arithmetic it stays 0. The dashed lines have the
 growth rate that linearizing the update around the exactly symmetric trajectory
-predicts, drawn through each measured curve at the start of the fitting
-window (shaded). Right, test accuracy of both runs and of the exactly
+predicts, drawn through each measured curve across the fitting window
+(shaded). Right, test accuracy of both runs and of the exactly
 symmetric network (one hidden unit with the collapsed learning rates, float64).
 """
 
@@ -38,7 +38,8 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
         curve_axes.plot(positive["step"], positive["max_unit_difference"], marker="o", color=color, label=dtype)
         anchor = positive[positive["step"] == start]
         if not anchor.empty and np.isfinite(rate):
-            steps = np.linspace(start, group["step"].max(), 50)
+            # The linearization holds only while the difference is small, so the line stops at the window's end.
+            steps = np.linspace(start, stop, 50)
             predicted = float(anchor["max_unit_difference"].iloc[0]) * np.exp(rate * (steps - start))
             curve_axes.plot(steps, predicted, linestyle="--", color=color, linewidth=0.9)
         zeros = group[group["max_unit_difference"] == 0]
