@@ -36,8 +36,8 @@ class PipelineContext:
     Attributes:
         output: the output folder, with ``data/``, ``figures/``, ``tables/`` and ``cache/``.
         settings: the amount of work of every step.
-        dataset_loader: returns the training data; called at most once, and only
-            by steps that train or measure.
+        dataset_loader: returns the training data. It is called on the first use of
+            :attr:`dataset` (cached), which only steps that train or measure make.
         dataset_name, scaling: the data options, recorded in every run's configuration.
         data_path: the ``--data`` option, passed on to ``initsym check``; None for the default source.
         progress: whether to show tqdm progress bars.

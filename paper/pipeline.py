@@ -1,4 +1,4 @@
-"""``initsym paper``: regenerate every figure and table of the paper from the code.
+"""``initsym paper``: regenerate every figure and table of ``paper/initsym.tex`` from the code.
 
 Each step computes its data into ``OUTPUT/data`` (CSV or npz) from ``theory``
 and ``empirical``, then a script in :mod:`paper.figures` (or :mod:`paper.tables`)
