@@ -8,11 +8,15 @@ E[e^{−tS}] = M(t)^K with M(t) = E[exp(−t e^z)]:
 
     E[log S] = ∫ (exp(−e^u) − M(e^u)^K) du   over u ∈ R (t = e^u).
 
-:func:`expected_cross_entropy` evaluates this with composite Gauss–Legendre in u
-and :func:`theory.gaussian.expect` for M; it matches Monte Carlo within the
-stated standard error (tests) and equals ln K at s = 0, so a network whose last
+:func:`expected_cross_entropy` evaluates this with the quadrature described in
+its docstring, to a relative error below 10⁻¹³ for s² from 10⁻⁴ to 10¹² (checked
+against adaptive quadrature, Monte Carlo and both asymptotic forms in
+``tests/test_initial_loss.py``). At s = 0 it equals ln K, so a network whose last
 layer is all zeros starts at ln 10 ≈ 2.302585 on MNIST. For small s,
-E[loss] = ln K + s²(K − 1)/(2K) + O(s⁴).
+E[loss] = ln K + s²(K − 1)/(2K) − s⁴(K − 1)/(4K²) + O(s⁶). For large s,
+E[loss] = μ_K (s + π²/(12 s)) + O(1/s²), where μ_K = E[max of K standard
+normals], and μ_K / s is also the density at 0 of the gap between the two
+largest logits.
 
 Softmax regression with per-entry weight variance v_w and bias std σ_b gives
 input x the logit variance s²(x) = v_w ‖x‖² + σ_b², and an MLP at infinite width
@@ -22,30 +26,121 @@ expected loss averages over the inputs.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-from scipy import interpolate
+from scipy import interpolate, special
 
 from theory import first_layer, gaussian
 from theory.errors import InputError
 from theory.initializers import InitSpec
 
-_PANEL_WIDTH = 0.5
+HERMITE_MAX_STD = 1.0
+"""Logit standard deviation s below which M is computed by Gauss–Hermite in z.
+
+Above it :func:`_laplace_transform` splits off the normal CDF instead. Both
+methods agree to 3·10⁻¹⁶ for s from 0.5 to 2, so the switch is continuous to
+rounding. Gauss–Hermite loses accuracy above s ≈ 2 (10⁻¹³ at s = 2.5, 10⁻⁹ at
+s = 4) because the analytic strip of exp(−e^{u + s z}) in z narrows like π/s.
+"""
+
+_HERMITE_POINTS = 96
 _POINTS_PER_PANEL = 12
+_MIN_PANEL_WIDTH = 1.0
+_PANEL_WIDTH_PER_STD = 0.5
 
 
-def _double_exponential_decay(x: np.ndarray) -> np.ndarray:
-    return np.exp(-np.exp(np.minimum(x, 700.0)))
+@functools.lru_cache(maxsize=1)
+def _hermite_rule() -> tuple[np.ndarray, np.ndarray]:
+    """Return Gauss–Hermite nodes z and weights for E[f(Z)], Z ~ N(0, 1)."""
+    nodes, weights = np.polynomial.hermite.hermgauss(_HERMITE_POINTS)
+    return math.sqrt(2.0) * nodes, weights / math.sqrt(math.pi)
+
+
+def _legendre_panels(low: float, high: float, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return composite Gauss–Legendre nodes and weights on [low, high], panels at most ``width`` wide."""
+    panels = max(1, int(math.ceil((high - low) / width)))
+    nodes, weights = np.polynomial.legendre.leggauss(_POINTS_PER_PANEL)
+    edges = np.linspace(low, high, panels + 1)
+    half = 0.5 * np.diff(edges)[:, None]
+    return (edges[:-1, None] + half * (nodes + 1)).ravel(), (half * weights).ravel()
+
+
+@functools.lru_cache(maxsize=1)
+def _step_correction_rule() -> tuple[np.ndarray, np.ndarray]:
+    """Return nodes x and weights times h(x) = exp(−e^x) − 1[x < 0] for ∫ h(x) f(x) dx.
+
+    h is below e^{−40} in magnitude outside [−40, 4]. Inside, the panels are
+    2 wide on [−40, −8], where h ≈ −e^x, 0.5 wide on [−8, 0] and 0.25 wide on
+    [0, 4], where exp(−e^x) falls super-exponentially. The jump of h at 0 is a
+    panel edge.
+    """
+    pieces = [_legendre_panels(-40.0, -8.0, 2.0), _legendre_panels(-8.0, 0.0, 0.5), _legendre_panels(0.0, 4.0, 0.25)]
+    x = np.concatenate([nodes for nodes, _ in pieces])
+    weights = np.concatenate([weights for _, weights in pieces])
+    step_difference = np.where(x < 0, np.expm1(-np.exp(x)), np.exp(-np.exp(x)))
+    return x, weights * step_difference
+
+
+def _laplace_transform(u: np.ndarray, std: float, use_hermite: bool, complement: bool = False) -> np.ndarray:
+    """Return M(e^u) = E[exp(−e^{u + s Z})], Z ~ N(0, 1), s = ``std``, at each u, or 1 − M with ``complement``.
+
+    With ``use_hermite`` this is Gauss–Hermite in Z. Otherwise it writes
+    exp(−e^x) = 1[x < 0] + h(x), so M = Φ(−u/s) + ∫ h(x) φ((x − u)/s)/s dx, and
+    integrates h against the Gaussian density at fixed nodes in x, which stay
+    accurate however large s is because the density varies on scale s.
+    ``complement`` keeps the relative accuracy of 1 − M where M is close to 1,
+    which M^K with large K amplifies.
+    """
+    if use_hermite:
+        z, weights = _hermite_rule()
+        exponent = np.minimum(u[:, None] + std * z[None, :], 700.0)
+        if complement:
+            return -np.expm1(-np.exp(exponent)) @ weights
+        return np.exp(-np.exp(exponent)) @ weights
+    x, weighted_difference = _step_correction_rule()
+    standardized = (x[None, :] - u[:, None]) / std
+    density = np.exp(-0.5 * standardized**2) / (std * math.sqrt(2.0 * math.pi))
+    correction = density @ weighted_difference
+    if complement:
+        return special.ndtr(u / std) - correction
+    return special.ndtr(-u / std) + correction
+
+
+def _frullani_integral(logit_variance: float, n_classes: int, use_hermite: bool) -> float:
+    """Evaluate E[log S] = −γ + ∫_{u<0} (1 − M^K) du − ∫_{u>0} M^K du by quadrature in u."""
+    std = math.sqrt(logit_variance)
+    log_classes = math.log(n_classes)
+
+    # 1 − M(e^u) ≤ Φ(u/s) + e^{u + s²/2} Φ(−u/s − s), and K times either term is
+    # below e^{−40} for u < −(40 + ln K + min(s²/2, 12 s)).
+    low = -(40.0 + log_classes + min(logit_variance / 2.0, 12.0 * std))
+    # M(e^u) ≤ Φ((4 − u)/s) + exp(−e^4), about 10⁻²³ at u = 4 + 10 s.
+    high = 4.0 + 10.0 * std
+    # M(e^u) is the normal density of width s convolved with exp(−e^x), so it
+    # varies on the scale max(1, s), and so does the integrand.
+    width = max(_MIN_PANEL_WIDTH, _PANEL_WIDTH_PER_STD * std)
+
+    u_below, weights_below = _legendre_panels(low, 0.0, width)
+    u_above, weights_above = _legendre_panels(0.0, high, width)
+    complement_below = _laplace_transform(u_below, std, use_hermite, complement=True)
+    below = -np.expm1(n_classes * np.log1p(-complement_below))
+    above = _laplace_transform(u_above, std, use_hermite) ** n_classes
+    return float(-np.euler_gamma + np.dot(weights_below, below) - np.dot(weights_above, above))
 
 
 def expected_cross_entropy(logit_variance: float, n_classes: int = 10) -> float:
     """Return E[−log softmax(z)_y] for K iid N(0, s²) logits, s² = ``logit_variance``.
 
-    The integral in u runs over [−(45 + s²/2 + ln K), 10s + 10], outside which
-    the integrand is below e^{−40}, with panels of width 0.5, the scale of the
-    transition of exp(−e^x). It agrees with Monte Carlo within 3 standard
-    errors in the tests.
+    The step 1[u < 0] is split off the integrand exactly, using
+    ∫ (exp(−e^u) − 1[u < 0]) du = −γ (Euler's constant). What remains,
+    1[u < 0] − M(e^u)^K, is smooth on each side of u = 0 and varies on the
+    scale max(1, s), so composite Gauss–Legendre panels of width max(1, s/2)
+    over [−(40 + ln K + min(s²/2, 12 s)), 4 + 10 s] need at most 69 panels of
+    12 points for K = 10, whatever s is. The relative error is below 10⁻¹³ for
+    s² from 10⁻⁴ to 10¹² (tests), and one call took at most 5 ms (timeit, one
+    core of a 2-core x86 machine, K = 10).
     """
     if n_classes < 2:
         raise InputError(f"n_classes must be at least 2, got {n_classes}")
@@ -53,20 +148,8 @@ def expected_cross_entropy(logit_variance: float, n_classes: int = 10) -> float:
         raise InputError(f"logit_variance must be finite and >= 0, got {logit_variance}")
     if logit_variance == 0:
         return math.log(n_classes)
-
-    std = math.sqrt(logit_variance)
-    low = -(45.0 + logit_variance / 2 + math.log(n_classes))
-    high = 10.0 * std + 10.0
-    panels = int(math.ceil((high - low) / _PANEL_WIDTH))
-    nodes, weights = np.polynomial.legendre.leggauss(_POINTS_PER_PANEL)
-    edges = np.linspace(low, high, panels + 1)
-    half = 0.5 * np.diff(edges)[:, None]
-    u = (edges[:-1, None] + half * (nodes + 1)).ravel()
-    w = (half * weights).ravel()
-
-    laplace = gaussian.expect(_double_exponential_decay, np.full_like(u, logit_variance), u)
-    integrand = _double_exponential_decay(u) - laplace**n_classes
-    return float(np.sum(w * integrand))
+    use_hermite = math.sqrt(logit_variance) < HERMITE_MAX_STD
+    return _frullani_integral(logit_variance, n_classes, use_hermite)
 
 
 def small_variance_cross_entropy(logit_variance: float, n_classes: int = 10) -> float:
