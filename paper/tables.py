@@ -172,8 +172,8 @@ def check_longtable(table: pd.DataFrame) -> str:
     """Return the check table as a ``longtable`` that breaks across pages, its header repeated on each."""
     header = " & ".join(latex_escape(column) for column in table.columns) + r" \\"
     lines = [
-        r"\begin{longtable}{@{}p{0.11\linewidth}p{0.33\linewidth}p{0.14\linewidth}p{0.12\linewidth}"
-        r"p{0.1\linewidth}p{0.08\linewidth}@{}}",
+        r"\begin{longtable}{@{}p{0.24\linewidth}p{0.30\linewidth}p{0.12\linewidth}p{0.11\linewidth}"
+        r"p{0.08\linewidth}p{0.07\linewidth}@{}}",
         r"\caption{Every theory prediction against its TensorFlow measurement.}\label{tab:checks} \\",
         r"\toprule",
         header,

@@ -25,7 +25,8 @@ DATA_FILES = ("phase_recipes.csv",)
 
 DEPTH_SCALE_LEVELS = (3.0, 10.0, 30.0)
 RECIPE_MARKERS = {
-    "LeCun / Glorot": "s", "He": "^", "He / PyTorch gain": "^", "PyTorch Linear": "D", "PyTorch gain": "v",
+    "LeCun / Glorot": "s", "LeCun / Glorot / PyTorch gain": "s", "He": "^", "He / PyTorch gain": "^",
+    "PyTorch Linear": "D", "PyTorch gain": "v",
 }
 CHI_LIMIT = 1.0
 """Colour range of log₁₀ χ₁, symmetric around χ₁ = 1."""
@@ -34,9 +35,14 @@ CHI_LIMIT = 1.0
 def make(data_dir: Path, figures_dir: Path) -> list[Path]:
     recipes = pd.read_csv(data_path(data_dir, DATA_FILES[0]))
     activations = list(dict.fromkeys(recipes["activation"]))
+    # Up to two panels side by side, then a second row, so each panel stays readable.
+    ncols = min(len(activations), 2)
+    nrows = -(-len(activations) // ncols)
     figure, axes = style.new_figure(
-        style.DOUBLE_COLUMN, 2.3, ncols=len(activations), sharey=True, squeeze=False)
-    axes = axes[0]
+        style.DOUBLE_COLUMN, 0.6 + 2.0 * nrows, nrows=nrows, ncols=ncols, sharex=True, sharey=True, squeeze=False)
+    for unused in axes.ravel()[len(activations):]:
+        unused.set_visible(False)
+    axes = axes.ravel()[: len(activations)]
     norm = colors.Normalize(-CHI_LIMIT, CHI_LIMIT)
     mesh = None
     for panel, activation in zip(axes, activations):
@@ -62,8 +68,10 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                            color="black", markerfacecolor="white", markersize=4.5, linestyle="none",
                            label=row.recipe, clip_on=False, zorder=5)
         panel.set_title(activation)
-        panel.set_xlabel(style.LABELS["sigma_w"])
-    axes[0].set_ylabel(style.LABELS["sigma_b"])
+        if panel.get_subplotspec().is_last_row():
+            panel.set_xlabel(style.LABELS["sigma_w"])
+        if panel.get_subplotspec().is_first_col():
+            panel.set_ylabel(style.LABELS["sigma_b"])
 
     by_label = {}
     for panel in axes:
