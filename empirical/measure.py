@@ -40,16 +40,6 @@ ALPHA = 1e-3
 Z_CRITICAL = float(stats.norm.isf(ALPHA / 2))
 """Standard normal quantile for :data:`ALPHA`, ≈ 3.29."""
 
-MAX_QUADRATURE_LOGIT_VARIANCE = 200.0
-"""Logit variance above which the initial loss is estimated by Monte Carlo instead of quadrature.
-
-TODO: theory.initial_loss.expected_cross_entropy builds about s² quadrature
-panels, which takes tens of seconds at s² = 10³ and tens of GiB at s² = 10⁹
-(784-10-5-10 relu with N(0, 100) weights); a large-variance form such as
-s·E[max of K normals] belongs there. Above s² = 200 the Monte Carlo standard
-error of the mean, below 1 % of the loss's spread, is far inside the tolerance.
-"""
-
 STATISTICS = (
     "preactivation_mean", "preactivation_variance", "activation_mean", "activation_variance",
     "saturated_fraction", "dead_fraction", "derivative_mean",
@@ -311,9 +301,9 @@ def predict_initial_loss(config: RunConfig, x: np.ndarray) -> Prediction:
     The tolerance treats the examples as fully correlated through the shared
     output weights, an upper bound: Z_CRITICAL times the standard deviation of
     one example's loss, −log softmax(z)_y with z_k iid N(0, q_L), from 20,000
-    Monte Carlo draws with seed 0. Logit variances beyond
-    :data:`MAX_QUADRATURE_LOGIT_VARIANCE` use the Monte Carlo mean as the
-    prediction too.
+    Monte Carlo draws with seed 0. The predicted value averages
+    :func:`theory.initial_loss.expected_cross_entropy` over the inputs' logit
+    variances, however large they are.
     """
     if config.loss != "softmax_cross_entropy":
         raise InputError(f"the initial-loss prediction is for softmax cross-entropy, not {config.loss!r}")
@@ -323,13 +313,8 @@ def predict_initial_loss(config: RunConfig, x: np.ndarray) -> Prediction:
     scale = np.sqrt(rng.choice(q_logits, size=20000))[:, None]
     logits = scale * draws
     losses = np.logaddexp.reduce(logits, axis=1) - logits[:, 0]
-    if np.max(q_logits) > MAX_QUADRATURE_LOGIT_VARIANCE:
-        value = float(losses.mean())
-        method = "Monte Carlo mean (20,000 draws)"
-    else:
-        value = initial_loss.mean_cross_entropy_over_variances(q_logits, config.widths[-1])
-        method = "theory.initial_loss quadrature"
+    value = initial_loss.mean_cross_entropy_over_variances(q_logits, config.widths[-1])
     return Prediction(
         value, Z_CRITICAL * float(losses.std()),
-        f"{method}; {Z_CRITICAL:.2f} sd of one example's loss (examples fully correlated, α={ALPHA:g})",
+        f"theory.initial_loss quadrature; {Z_CRITICAL:.2f} sd of one example's loss (examples fully correlated, α={ALPHA:g})",
     )
