@@ -10,6 +10,7 @@ import pandas as pd
 
 from empirical.results import atomic_write_text
 from paper.dependencies import MissingDependency, require
+from theory.initializers import parse_init
 
 logger = logging.getLogger(__name__)
 
@@ -29,15 +30,21 @@ def predict_regimes(frame: pd.DataFrame) -> pd.Series:
     are still plotted; the pipeline logs which function was missing.
     """
     try:
-        classify = require("theory.regimes", "classify_configuration")
+        classify = require("theory.regimes", "classify")
     except MissingDependency as error:
         logger.warning("Figure 1 is coloured by activation, not regime: %s", error)
         return pd.Series("unknown", index=frame.index)
+    from theory.symbolic import LayerInit, resolve_activation
+
     regimes = {}
-    for key, group in frame.groupby(["architecture", "activation", "weight_inits", "bias_inits"]):
+    for key in frame.groupby(["architecture", "activation", "weight_inits", "bias_inits"]).groups:
         architecture, activation, weight_inits, bias_inits = key
         widths = tuple(int(width) for width in architecture.split("-"))
-        regimes[key] = classify(widths, activation, weight_inits.split(","), bias_inits.split(","))
+        layers = [LayerInit(parse_init(weight), parse_init(bias))
+                  for weight, bias in zip(weight_inits.split(","), bias_inits.split(","))]
+        # Softmax regression has no hidden activation; its table row says "none".
+        name = "linear" if activation == "none" else activation
+        regimes[key] = classify(resolve_activation(name), layers, widths).regime
     return frame.apply(
         lambda row: regimes[(row["architecture"], row["activation"], row["weight_inits"], row["bias_inits"])],
         axis=1,

@@ -5,7 +5,8 @@ biases, :func:`theory.symbolic.first_step_gradients` derives every gradient
 block exactly and :func:`theory.symbolic.zero_blocks` names the ones that are
 identically zero; :func:`theory.symmetry.tied_groups` names the hidden layers
 whose units are tied. Random layers stay matrices of symbols, so "zero" means
-zero for every draw.
+zero for every draw. When :func:`theory.regimes.classify` exists, each row
+also gets its regime at the real widths ``SymbolicSettings.widths``.
 
 The derivation runs on a network of width 3 per layer with three examples and
 unbalanced labels (one of class 1, two of class 0), as
@@ -23,13 +24,13 @@ from pathlib import Path
 import pandas as pd
 
 from empirical.results import atomic_write_text
-from paper.dependencies import require
+from paper.dependencies import optional, require
 from theory.initializers import parse_init
 
 logger = logging.getLogger(__name__)
 
 NAME = "symbolic"
-MODULES = ("theory.symbolic", "theory.symmetry", "theory.activations")
+MODULES = ("theory.symbolic", "theory.symmetry", "theory.activations", "theory.regimes")
 BLOCKS_FILE = "symbolic_blocks.csv"
 
 DERIVATION_WIDTH = 3
@@ -46,6 +47,17 @@ def settings_record(context) -> dict:
 
 def pattern_label(weights: tuple[str, ...]) -> str:
     return " ".join(f"W{layer}={spec}" for layer, spec in enumerate(weights, start=1))
+
+
+def predict_regime(activation: str, weights: tuple[str, ...], bias: str, widths: tuple[int, ...]) -> str | None:
+    """Return the regime of :func:`theory.regimes.classify` at the real widths, or None when it is missing."""
+    classify = optional("theory.regimes", "classify")
+    if classify is None:
+        return None
+    from theory import symbolic as symbolic_module
+
+    layers = [symbolic_module.LayerInit(parse_init(spec), parse_init(bias)) for spec in weights]
+    return classify(symbolic_module.resolve_activation(activation), layers, widths).regime
 
 
 def block_statuses(activation: str, weights: tuple[str, ...], bias: str) -> dict[str, str]:
@@ -78,13 +90,15 @@ def block_statuses(activation: str, weights: tuple[str, ...], bias: str) -> dict
 
 def compute(context) -> list[Path]:
     settings = context.settings.symbolic
-    # TODO: label each row with its regime once theory.regimes exists; until then
-    # the figure shows blocks only.
-    logger.warning("theory.regimes is not used yet, so Figure 2 has no regime labels")
+    if optional("theory.regimes", "classify") is None:
+        logger.warning("theory.regimes.classify is not available, so Figure 2 has no regime labels")
     rows = []
     for activation in settings.activations:
         for weights in settings.weight_patterns:
+            regime = predict_regime(activation, weights, settings.bias, settings.widths)
             for block, status in block_statuses(activation, weights, settings.bias).items():
-                rows.append({"activation": activation, "pattern": pattern_label(weights), "block": block,
-                             "status": status})
+                row = {"activation": activation, "pattern": pattern_label(weights), "block": block, "status": status}
+                if regime is not None:
+                    row["regime"] = regime
+                rows.append(row)
     return [atomic_write_text(context.data_dir / BLOCKS_FILE, pd.DataFrame(rows).to_csv(index=False))]

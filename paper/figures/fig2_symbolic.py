@@ -6,7 +6,7 @@ activation. A cell is
 dark when the block's first-step gradient is exactly zero, medium when the
 block's hidden units are tied (they get identical updates and stay identical in
 exact arithmetic), and light when neither holds. When the data carries a
-``regime`` column, the label on the right is the regime that follows: learns,
+``regime`` column, the label in each group is the regime that follows: learns,
 collapsed (tied units, a width-1 network in disguise), frozen (no block below
 the output moves) or dead (no gradient at all).
 """
@@ -61,7 +61,8 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                 regime = regimes.get((pattern, activation))
                 if regime is not None:
                     axes.text(index * per_activation + (per_activation - 1) / 2, row, regime, ha="center",
-                              va="center", fontsize=5, color=style.REGIME_COLORS.get(regime, "black"))
+                              va="center", fontsize=5.5, color=style.REGIME_COLORS.get(regime, "black"),
+                              bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8})
     handles = [Patch(facecolor=color, edgecolor="0.5", label=status) for status, color in zip(STATUS_ORDER, STATUS_COLORS)]
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     return style.save_figure(figure, figures_dir, NAME)
