@@ -42,7 +42,7 @@ def predict_regimes(frame: pd.DataFrame) -> pd.Series:
         widths = tuple(int(width) for width in architecture.split("-"))
         layers = [LayerInit(parse_init(weight), parse_init(bias))
                   for weight, bias in zip(weight_inits.split(","), bias_inits.split(","))]
-        # Softmax regression has no hidden activation; its table row says "none".
+        # Softmax regression has no hidden activation, so its row stores "none".
         name = "linear" if activation == "none" else activation
         regimes[key] = classify(resolve_activation(name), layers, widths).regime
     return frame.apply(
