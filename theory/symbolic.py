@@ -41,7 +41,6 @@ convention) unless the caller passes another value.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 from collections.abc import Mapping, Sequence
 
@@ -266,11 +265,11 @@ def build_network(
 
 
 def _softmax_rows(logits: sympy.Matrix) -> sympy.Matrix:
+    """Return softmax per row as p_k = 1 / Σ_j exp(h_j − h_k), so equal logits give exactly 1/K."""
     rows = []
     for s in range(logits.rows):
-        exponentials = [sympy.exp(value) for value in logits.row(s)]
-        total = sympy.Add(*exponentials)
-        rows.append([value / total for value in exponentials])
+        row = list(logits.row(s))
+        rows.append([1 / sympy.Add(*[sympy.exp(other - value) for other in row]) for value in row])
     return sympy.Matrix(rows)
 
 
@@ -302,9 +301,9 @@ def first_step_gradients(
 ) -> dict[str, sympy.Matrix]:
     """Return ∂loss/∂W_l and ∂loss/∂b_l at initialization, exactly, by block name.
 
-    The backward signal into the last hidden layer is brought over a common
-    denominator, so that Σ_k softmax_k − 1 cancels to an exact 0 under constant
-    output weights.
+    Under cross-entropy the backward signal into the last hidden layer uses
+    W_L minus its first column, which is exact because Σ_k δ_{L,k} = 0, so
+    constant output weights give an exact 0.
 
     Every hidden unit of a zero-initialized sigmoid layer gets the same gradient,
     and here it is zero because the output weights are zero too:
@@ -335,9 +334,12 @@ def first_step_gradients(
         if layer == 1:
             break
 
-        signal = error * network.weights[layer - 1].T
-        if layer == n_layers:
-            signal = signal.applyfunc(sympy.together)
+        weight = network.weights[layer - 1]
+        if layer == n_layers and loss == "softmax_cross_entropy":
+            # Every row of δ_L sums to 0, so subtracting the first column from W_L
+            # leaves δ_L W_Lᵀ unchanged and makes the cancellation exact.
+            weight = weight - weight[:, 0] * sympy.ones(1, weight.cols)
+        signal = error * weight.T
         slopes = preactivations[layer - 2].applyfunc(lambda h: activation.derivative.subs(z, h))
         error = signal.multiply_elementwise(slopes)
     return gradients
@@ -348,36 +350,42 @@ def zero_blocks(gradients: Mapping[str, sympy.Matrix]) -> set[str]:
     return {name for name, gradient in gradients.items() if all(entry == 0 for entry in gradient)}
 
 
-@functools.lru_cache(maxsize=64)
-def numeric_first_step(
-    activation_text: str,
-    kink_derivative: float | None,
-    widths: tuple[int, ...],
-    layers: tuple[LayerInit, ...],
-    labels: tuple[int, ...],
-    loss: str = "softmax_cross_entropy",
-    nonnegative_inputs: bool = True,
-):
-    """Derive the first-step gradients once and compile them to a numpy function.
+def substitute_values(
+    network: NetworkSymbols, inputs, random: Mapping[str, object], digits: int = 30
+) -> NetworkSymbols:
+    """Replace the input and random-block symbols by numbers with ``digits`` significant digits.
 
-    Returns ``(network, gradients, evaluate)`` where ``evaluate(inputs, random)``
-    takes the B×n_0 input array and a mapping from random block name to its
-    array, and returns the numeric gradients by block name.
+    Deriving the gradients of the result evaluates every expression as it is
+    built, which is much faster than compiling the symbolic gradients of a deep
+    random network (about 1.7·10⁵ operations per entry at depth 4).
     """
     import numpy as np
 
-    activation = resolve_activation(activation_text, kink_derivative)
-    network = build_network(widths, layers, labels, nonnegative_inputs)
-    gradients = first_step_gradients(activation, network, loss)
+    values: dict[sympy.Symbol, sympy.Float] = {}
+    arrays = [(network.inputs, inputs)] + [(network.random_symbols[name], random[name]) for name in network.random_symbols]
+    for matrix, array in arrays:
+        array = np.asarray(array, dtype=float).reshape(matrix.shape)
+        for symbol, value in zip(matrix, array.ravel()):
+            values[symbol] = sympy.Float(float(value), digits)
 
-    names = sorted(gradients)
-    arguments = [list(network.inputs)] + [list(network.random_symbols[name]) for name in sorted(network.random_symbols)]
-    compiled = sympy.lambdify(arguments, [gradients[name] for name in names], modules=["scipy", "numpy"], cse=True)
+    def replace(matrix: sympy.Matrix) -> sympy.Matrix:
+        return matrix.xreplace(values)
 
-    def evaluate(inputs, random: Mapping[str, object]) -> dict[str, np.ndarray]:
-        values = [np.asarray(inputs, dtype=float).ravel()]
-        values += [np.asarray(random[name], dtype=float).ravel() for name in sorted(network.random_symbols)]
-        results = compiled(*values)
-        return {name: np.asarray(result, dtype=float) for name, result in zip(names, results)}
+    return NetworkSymbols(
+        replace(network.inputs),
+        network.labels,
+        tuple(replace(weight) for weight in network.weights),
+        tuple(replace(bias) for bias in network.biases),
+        {},
+    )
 
-    return network, gradients, evaluate
+
+def evaluate_first_step(
+    activation: SymbolicActivation, network: NetworkSymbols, inputs, random: Mapping[str, object],
+    loss: str = "softmax_cross_entropy",
+):
+    """Return the first-step gradients at numeric inputs and random blocks, as float arrays."""
+    import numpy as np
+
+    gradients = first_step_gradients(activation, substitute_values(network, inputs, random), loss)
+    return {name: np.array(gradient.evalf(30).tolist(), dtype=float) for name, gradient in gradients.items()}
