@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from tokenize import TokenError
 from collections.abc import Mapping, Sequence
 
 import sympy
@@ -99,7 +100,7 @@ def _parse_user_expression(text: str) -> sympy.Expr:
     accepted = ", ".join(sorted(ACTIVATIONS))
     try:
         expression = parse_expr(text, local_dict={"z": z})
-    except (SyntaxError, TypeError, ValueError, NameError, AttributeError, sympy.SympifyError) as error:
+    except (SyntaxError, TypeError, ValueError, NameError, AttributeError, sympy.SympifyError, TokenError) as error:
         raise InputError(
             f"invalid activation {text!r} ({error.__class__.__name__}); use one of: {accepted}, "
             "or a sympy expression in z such as 'z**3 + z'"
