@@ -22,10 +22,10 @@ the initialization alone:
   pre-activation takes;
 * ∂W_l = 0 when δ_l = 0 or a_{l-1} = φ(h_{l-1}) ≡ 0, and ∂b_l = 0 when δ_l = 0.
 
-A block that moves changes its layer's pre-activations. The values the
-pre-activations take are exact at initialization: a point such as 0 for zero
-weights, the interval c·(0, ∞) + β for a first layer of constant c on positive
-inputs, or all of ℝ for a random layer. After a small step a point v becomes a
+A block that moves changes its layer's pre-activations. At initialization the
+set of values they take is exact. It is a point such as 0 for zero weights, the
+interval c·(0, ∞) + β for a first layer of constant c on positive inputs, or
+all of ℝ for a random layer. After a small step a point v becomes a
 small neighbourhood of v, so φ and φ' vanish there only if they vanish on both
 sides of v (relu at 0 starts to move under the 1/2 convention of JAX, and never
 under TensorFlow's 0).
@@ -63,10 +63,10 @@ _SMALL_STEP = sympy.Rational(1, 10**6)
 class _Preactivation:
     """The values a hidden layer's pre-activation takes.
 
-    ``kind`` is ``point`` (one value for all units and inputs), ``range`` (one
-    value per input shared by all units, in ``values``), ``spread`` (distinct per
-    unit and input, generic over ℝ) or ``points`` (per unit, input-independent:
-    zero weights with a random bias).
+    ``kind`` is one of ``point`` (one value for all units and inputs),
+    ``range`` (one value per input, shared by all units, in ``values``),
+    ``spread`` (distinct per unit and input, generic over ℝ) and ``points``
+    (one input-independent value per unit, from zero weights and a random bias).
     """
 
     kind: str
@@ -384,10 +384,10 @@ def _decide(activation, layers, widths, pres, first_step, reasons, output_depend
     shared = symbolic.shared_preactivations(activation, layers)
 
     if not output_depends:
-        moving = ", ".join(name for name in names if name in first_step) or "nothing"
+        moving = [name for name in names if name in first_step]
         regime = "dead"
-        reason = (f"the logits never depend on the input (only {moving} move), so training can only fit "
-                  "the label prior")
+        moves = f"only {', '.join(moving)} {'moves' if len(moving) == 1 else 'move'}" if moving else "nothing moves"
+        reason = f"the logits never depend on the input ({moves}), so training can only fit the label prior"
     elif frozen or dead_fractions:
         regime = "frozen"
         parts = []

@@ -242,7 +242,7 @@ def build_network(
 ) -> NetworkSymbols:
     """Build the parameters and inputs of a concrete network as sympy matrices.
 
-    ``labels`` holds the class of each example, so B = len(labels). Inputs are
+    ``labels`` contains the class of each example, so B = len(labels). Inputs are
     positive symbols when ``nonnegative_inputs`` (generic non-negative data has no
     all-zero example), real symbols otherwise.
     """

@@ -27,8 +27,8 @@ b̂_l = b_l. Each entry of W_l gets the gradient g = ∂loss/∂W_l[i, j], and
 the chain rule gives the narrow gradient: the shared value w enters
 m_{l-1}·m_l entries, so ∂loss/∂w = m_{l-1} m_l g and ∂loss/∂Ŵ = ∂loss/∂w / m_{l-1}
 = m_l g. An SGD step w ← w − η g moves Ŵ = m_{l-1} w by η m_{l-1} g
-= η (m_{l-1}/m_l) ∂loss/∂Ŵ. The same argument for a bias (it enters m_l entries,
-Ŵ-scale 1) gives the factor 1/m_l. So the width-1 network trained with SGD
+= η (m_{l-1}/m_l) ∂loss/∂Ŵ. A bias enters m_l entries and is not rescaled
+(b̂ = b), so the same argument gives the factor 1/m_l. So the width-1 network trained with SGD
 reproduces the tied network exactly when W_l uses the learning rate
 η·m_{l-1}/m_l and b_l uses η/m_l. For one hidden layer of width n this is η/n
 for the incoming weights and the hidden bias and η·n for the outgoing weights.
