@@ -217,3 +217,15 @@ def test_predict_rejects_bad_widths(capsys):
     status, _, err = run_predict(capsys, "--activation", "relu", "--init", "W=zeros", "--widths", "784,0,10")
     assert status == 2
     assert "784,0,10" in err
+
+
+def test_ones_softmax_regression_tracks_zeros():
+    """W = ones, b = ones differs from zeros by a per-example logit shift at every step."""
+    runs = []
+    for init_text in ("W=zeros", "W=ones,b=ones"):
+        _, layers = predict("linear", init_text, (6, 4))
+        runs.append(train("linear", layers, (6, 4), steps=30))
+    (zero_start, zero_final, zero_logits), (one_start, one_final, one_logits) = runs
+    shift = one_logits - zero_logits
+    assert np.abs(shift - shift[:, :1]).max() < 1e-12
+    assert np.abs((one_final["W1"] - one_start["W1"]) - (zero_final["W1"] - zero_start["W1"])).max() < 1e-12
