@@ -129,7 +129,8 @@ def test_random_bias_relu_freezes_negative_bias_units():
 
     start, final, _ = train("relu", layers, (6, 8, 4), seed=3)
     negative = start["b1"] < 0
-    assert negative.any() and (~negative).any()
+    assert negative.any()
+    assert (~negative).any()
     assert np.all(final["b1"][negative] == start["b1"][negative])
     assert np.all(final["W1"][:, negative] == 0.0)
     assert np.all(final["W2"][negative, :] == start["W2"][negative, :])
@@ -204,7 +205,8 @@ def test_predict_latex(capsys):
 def test_predict_rejects_unknown_activation(capsys):
     status, _, err = run_predict(capsys, "--activation", "sigmoidd(", "--init", "W=zeros")
     assert status == 2
-    assert "relu" in err and "sigmoid" in err
+    assert "relu" in err
+    assert "sigmoid" in err
 
 
 def test_predict_rejects_malformed_init(capsys):
