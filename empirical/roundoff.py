@@ -300,12 +300,20 @@ def first_asymmetric_step_in_trainer(dataset, dtype: str = "float32", max_steps:
 def _collapsed_learning_rates(learning_rate: float, width: int) -> dict[str, float]:
     """Return the SGD learning rate of each parameter of the width-1 equivalent network.
 
-    The collapsed network has one hidden unit whose outgoing weights a' = n·a sum
-    the n tied units, so w and the hidden bias take η/n and a' takes η·n.
-    TODO: this belongs in theory.symbolic (the collapsed width-1 network); use it
-    from there once it exists.
+    The factors come from :func:`theory.symmetry.collapse`: W1 and b1 take η/n and
+    W2 takes η·n for a hidden layer of n tied units.
     """
-    return {"W1": learning_rate / width, "b1": learning_rate / width, "W2": learning_rate * width, "b2": learning_rate}
+    from theory.symmetry import collapse as collapse_network
+
+    network = collapse_network((1, width, 1), tied_layers=[1])
+    weight_factors = [float(factor) for factor in network.weight_factors]
+    bias_factors = [float(factor) for factor in network.bias_factors]
+    return {
+        "W1": learning_rate * weight_factors[0],
+        "b1": learning_rate * bias_factors[0],
+        "W2": learning_rate * weight_factors[1],
+        "b2": learning_rate * bias_factors[1],
+    }
 
 
 def collapse(parameters: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -248,3 +248,24 @@ def test_trainer_rejects_wrong_parameter_shape(mnist):
     config = mlp_config((784, 10), "linear", "zeros", steps=1)
     with pytest.raises(InputError, match="shape"):
         train(config, mnist, parameters={"W1": np.zeros((10, 784)), "b1": np.zeros(10)})
+
+
+@pytest.mark.parametrize("name", sorted(__import__("theory.activations", fromlist=["ACTIVATIONS"]).ACTIVATIONS))
+def test_tensorflow_activation_matches_theory(name):
+    """Each TensorFlow activation equals the theory's numpy form, and so does its gradient, kink included."""
+    import tensorflow as tf
+
+    from empirical.trainer import TF_ACTIVATIONS
+    from theory.activations import get_activation
+
+    points = np.concatenate([np.linspace(-8.0, 8.0, 4001), [0.0]])
+    inputs = tf.constant(points, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(inputs)
+        outputs = TF_ACTIVATIONS[name](inputs)
+    gradients = tape.gradient(outputs, inputs).numpy()
+    activation = get_activation(name)
+    np.testing.assert_allclose(outputs.numpy(), activation(points), rtol=1e-13, atol=1e-15)
+    # TensorFlow's tanh gradient is 1 − tanh², exact to a few ulps of 1 in absolute
+    # terms only, so the absolute tolerance is 10 ulps of 1.
+    np.testing.assert_allclose(gradients, activation.with_kink_convention(points), rtol=1e-12, atol=10 * np.finfo(float).eps)

@@ -96,6 +96,13 @@ def _sigmoid_derivative(x: np.ndarray) -> np.ndarray:
     return s * (1.0 - s)
 
 
+def _tanh_derivative(x: np.ndarray) -> np.ndarray:
+    # sech²(x) = 4e^{−2|x|}/(1 + e^{−2|x|})² keeps full relative accuracy at large |x|,
+    # where 1 − tanh² cancels and 1/cosh² overflows.
+    decay = np.exp(-2.0 * np.abs(x))
+    return 4.0 * decay / (1.0 + decay) ** 2
+
+
 def _gelu_derivative(x: np.ndarray) -> np.ndarray:
     return special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
 
@@ -121,7 +128,7 @@ ACTIVATIONS: dict[str, Activation] = {
     "sigmoid": Activation(
         "sigmoid", special.expit, _sigmoid_derivative, _sympy_sigmoid),
     "tanh": Activation(
-        "tanh", np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, sympy.tanh(z)),
+        "tanh", np.tanh, _tanh_derivative, sympy.tanh(z)),
     "relu": Activation(
         "relu",
         lambda x: np.maximum(x, 0.0),
