@@ -24,3 +24,13 @@ def test_ci_runs_readme_test_command():
     test_command = _quickstart_commands()[1]
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
     assert test_command in ci_lines
+
+
+def test_python_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    example = re.findall(r"```python\n(.+?)\n```", readme, flags=re.DOTALL)
+    assert len(example) == 1
+    exec(compile(example[0], "README.md", "exec"), {})
+    printed = capsys.readouterr().out.split()
+    assert float(printed[0]) > 0.85  # sigmoid with a zero first layer learns
+    assert abs(float(printed[-1]) - 1.0) < 1e-6  # tanh is critical at σ_w = 1
