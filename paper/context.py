@@ -82,8 +82,19 @@ class PipelineContext:
 
     @property
     def data_config(self) -> DataConfig:
-        """The :class:`DataConfig` of every run, naming the loaded data's source."""
-        return DataConfig(name=self.dataset_name, path=self.dataset.source, scaling=self.scaling)
+        """The :class:`DataConfig` of every run, with the path of the file the data came from.
+
+        A resolved path, unlike the loader's description, lets sweep workers load
+        the same data and keeps runs on different sources apart in the cache.
+        """
+        from empirical.data import resolve_data_path
+
+        self.dataset  # loads first, so that a --download has filled the Keras cache
+        return DataConfig(
+            name=self.dataset_name,
+            path=resolve_data_path(self.dataset_name, self.data_path),
+            scaling=self.scaling,
+        )
 
     def data_record(self) -> dict[str, str]:
         """Return the data options and source, for a step's input hash."""
