@@ -6,7 +6,7 @@ activation. Colour: log₁₀ χ₁ at the variance fixed point q* (blue ordered
 line χ₁ = 1. Thin grey lines: contours of the correlation depth scale ξ_c.
 Markers: LeCun and Glorot initialization (one point on a square layer), He initialization, PyTorch's ``nn.Linear``
 default and Xavier initialization with PyTorch's recommended gain, for square
-layers of width 1000.
+layers of width 1000. A gain that coincides with another recipe shares its marker.
 """
 
 from __future__ import annotations
@@ -73,10 +73,12 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
         if panel.get_subplotspec().is_first_col():
             panel.set_ylabel(style.LABELS["sigma_b"])
 
+    # A PyTorch gain that equals another recipe (1 for sigmoid, √2 for relu) shares
+    # that recipe's marker, so the legend names each marker once.
     by_label = {}
     for panel in axes:
         for handle, label in zip(*panel.get_legend_handles_labels()):
-            by_label.setdefault(label, handle)
+            by_label.setdefault(label.removesuffix(" / PyTorch gain"), handle)
     handles, labels = list(by_label.values()), list(by_label)
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     colorbar = figure.colorbar(mesh, ax=list(axes), shrink=0.9, pad=0.01)
