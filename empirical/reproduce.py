@@ -116,9 +116,10 @@ def markdown_table(summary: pd.DataFrame) -> str:
         "|---|---|---|---|---|",
     ]
     for row in summary.itertuples(index=False):
-        spread = 0.0 if pd.isna(row.std) else 100 * row.std
+        # One seed has no standard deviation; print the mean alone.
+        spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
         lines.append(
-            f"| {row.configuration} | {100 * row.mean:.2f} ± {spread:.2f} | "
+            f"| {row.configuration} | {100 * row.mean:.2f}{spread} | "
             f"{100 * row.min:.2f} | {100 * row.max:.2f} | {row.seeds} |"
         )
     return "\n".join(lines) + "\n"
@@ -170,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     dataset = load_dataset_from_args(args)
     data = data_config_from_args(args)
     configs = classic_grid(range(args.seeds), steps=args.steps, dtype=args.dtype, data=data)
-    logger.info("training %d runs (%d configurations x %d seeds)", len(configs), len(configs) // args.seeds, args.seeds)
+    logger.info("training %d runs (%d configurations x %d seed(s))", len(configs), len(configs) // args.seeds, args.seeds)
 
     runs = run_grid(configs, dataset, progress=not args.no_progress)
     summary = summarize(runs)
@@ -184,7 +185,8 @@ def run(args: argparse.Namespace) -> int:
 
     elapsed = time.perf_counter() - started
     print(f"Classic MNIST initialization grid: {dataset.describe()}")
-    print(f"SGD 0.5, batch 100, {args.steps} steps, {args.dtype}, {args.seeds} seeds per configuration\n")
+    seeds = "1 seed" if args.seeds == 1 else f"{args.seeds} seeds"
+    print(f"SGD 0.5, batch 100, {args.steps} steps, {args.dtype}, {seeds} per configuration\n")
     print(table)
     print(f"Wrote {output / 'runs.csv'}, {output / 'summary.md'} and {output / 'accuracy.png'}")
     print(f"Total time: {elapsed:.1f} s")

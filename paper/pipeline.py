@@ -168,7 +168,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def print_summary(stats: PipelineStats, output: Path, elapsed: float) -> None:
     print(f"initsym paper: wrote to {output} in {elapsed:.1f} s")
-    print(f"  training runs: {stats.runs_trained} trained, {stats.runs_reused} reused from the cache")
+    if stats.runs_trained or stats.runs_reused:
+        print(f"  training runs: {stats.runs_trained} trained, {stats.runs_reused} reused from the cache")
+    else:
+        print("  training runs: none needed, because every step that trains reused its data")
     if stats.steps_computed:
         print(f"  data computed: {', '.join(stats.steps_computed)}")
     if stats.steps_reused:

@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from theory import first_layer, gaussian, meanfield
-from theory.activations import get_activation
+from theory.activations import ACTIVATIONS, get_activation
 from theory.errors import InputError
 
 SATURATION_RATIO = 0.01
@@ -27,7 +27,11 @@ _ZERO_GRADIENT_ACTIVATIONS = ("relu",)
 
 
 def _validate(args: argparse.Namespace) -> None:
-    get_activation(args.activation)
+    if args.activation not in ACTIVATIONS:
+        raise InputError(
+            f"mean-field mode (--sigma-w) needs a named activation, got {args.activation!r}; use one of: "
+            f"{', '.join(sorted(ACTIVATIONS))} (sympy expressions work with --init only)"
+        )
     meanfield.validate_scales(float(args.sigma_w), float(args.sigma_b))
     if args.depth < 1:
         raise InputError(f"--depth must be at least 1, got {args.depth}")

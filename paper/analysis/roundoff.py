@@ -66,6 +66,7 @@ def compute(context) -> list[Path]:
                     "description": "test accuracy (%) of the exactly symmetric width-1 network, float64"})
     summary.append({"macro": "RoundoffWindowStart", "value": window[0], "description": "growth window start"})
     summary.append({"macro": "RoundoffWindowStop", "value": window[1], "description": "growth window stop"})
+    summary.append({"macro": "RoundoffSeed", "value": settings.seed, "description": "seed of every roundoff run"})
 
     growth = pd.DataFrame({"step": range(1, len(log_growth) + 1), "log_growth": log_growth})
     paths = [

@@ -3,7 +3,7 @@
 Caption: Top row, the variance q_ℓ of the pre-activations of layer ℓ of a deep
 fully connected network on MNIST; bottom row, the second moment of the
 pre-activation gradient E[δ_ℓ²] relative to the last hidden layer. Columns:
-sigmoid, tanh, relu. Colours: weights N(0, 1), N(0, 0.01) (variance 0.01),
+sigmoid, tanh, relu. Colours: weights N(0, 1), N(0, 0.1²) (standard deviation 0.1),
 Glorot and He normal, zero biases. Lines: mean-field theory started from the
 first layer's variance on the data; points: measured mean over seeds, error
 bars one standard deviation.
@@ -23,7 +23,7 @@ DATA_FILES = ("depth_theory.csv", "depth_measured.csv")
 
 INIT_LABELS = {
     "normal:1": "N(0, 1)",
-    "normal:0.1": "N(0, 0.01)",
+    "normal:0.1": "N(0, 0.1²)",
     "glorot_normal": "Glorot",
     "he_normal": "He",
 }
@@ -58,7 +58,12 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                 panel.set_xlabel(style.LABELS["depth"])
             if column == 0:
                 panel.set_ylabel(label)
-    axes[0][0].legend(loc="best")
+    # Lines are theory and points are measurements; two grey entries say so in the legend.
+    axes[0][0].plot([], [], color="0.4", label="theory")
+    axes[0][0].errorbar([], [], yerr=[], color="0.4", marker="o", markersize=2.5, linestyle="none",
+                        label="measured (mean ± sd)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     return style.save_figure(figure, figures_dir, NAME)
 
 

@@ -45,8 +45,9 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
         zeros = group[group["max_unit_difference"] == 0]
         if not zeros.empty:
             steps_text = ", ".join(str(step) for step in zeros["step"])
-            curve_axes.annotate(f"{dtype}: exactly 0 after step {steps_text}", xy=(0.98, 0.03 + 0.07 * index),
-                                xycoords="axes fraction", ha="right", fontsize=6, color=color)
+            curve_axes.annotate(f"{dtype}: exactly 0 at step {steps_text}", xy=(0.98, 0.03 + 0.07 * index),
+                                xycoords="axes fraction", ha="right", fontsize=6, color=color,
+                                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
     curve_axes.set_yscale("log")
     curve_axes.set_xscale("log")
     curve_axes.set_xlabel("SGD step")
@@ -66,6 +67,8 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
     bar_axes.set_xticks(positions, [label for label, _ in bars])
     bar_axes.set_ylim(0, 105)
     bar_axes.set_ylabel("test accuracy (%)")
+    if "RoundoffSeed" in summary:
+        bar_axes.set_title(f"seed {int(summary['RoundoffSeed'])}", fontsize=7)
     return style.save_figure(figure, figures_dir, NAME)
 
 
