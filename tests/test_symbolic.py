@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import pytest
@@ -157,16 +156,13 @@ def test_gradients_match_tensorflow_mse(activation, pattern):
     assert_gradients_match(activation, pattern, depth=3, loss="mse")
 
 
-def test_depth4_derivation_time(caplog):
-    """Derive an all-random depth-4 sigmoid network; the time is logged for the record."""
+def test_depth4_derivation_moves_every_block():
+    """An all-random depth-4 sigmoid network has no exactly-zero first-step block."""
     layers = layer_inits("random", 4)
-    start = time.perf_counter()
     activation = symbolic.resolve_activation("sigmoid")
     network = symbolic.build_network(WIDTHS[4], layers, LABELS)
-    symbolic.first_step_gradients(activation, network)
-    elapsed = time.perf_counter() - start
-    print(f"depth-4 all-random sigmoid derivation, widths {WIDTHS[4]}, B=4: {elapsed:.2f} s")
-    assert elapsed < 30.0
+    gradients = symbolic.first_step_gradients(activation, network)
+    assert symbolic.zero_blocks(gradients) == set()
 
 
 def test_zero_blocks_all_zeros_relu():
