@@ -58,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="number of seeds per comparison (default: 3, or 1 with --quick)")
     parser.add_argument("--skip-subprocess", action="store_true",
                         help="skip the roundoff variants that need a fresh process (oneDNN off, determinism off)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def grid_comparisons(dataset, gaussian_dataset, seeds: Sequence[int], quick: bool) -> list[Callable[[], list[Comparison]]]:
@@ -254,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
     tasks += list(cases.all_cases(dataset, seeds, quick=args.quick).values())
 
     rows: list[Comparison] = []
-    for task in tqdm(tasks, desc="check", unit="task"):
+    for task in tqdm(tasks, desc="check", unit="task", disable=args.no_progress):
         rows.extend(task())
 
     elapsed = time.perf_counter() - started

@@ -37,6 +37,8 @@ def check_arguments(context) -> argparse.Namespace:
         argv.append("--quick")
     if settings.skip_subprocess:
         argv.append("--skip-subprocess")
+    if not context.progress:
+        argv.append("--no-progress")
     return parser.parse_args(argv)
 
 
