@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 from typing import Any
@@ -134,8 +135,21 @@ class RunConfig:
 
     @property
     def architecture(self) -> str:
-        """The widths joined by dashes, e.g. ``784-100-10``."""
-        return "-".join(str(width) for width in self.widths)
+        """The widths joined by dashes, with three or more equal widths in a row as ``width×count``.
+
+        >>> mlp_config((784, 100, 10), "tanh", "zeros").architecture
+        '784-100-10'
+        >>> mlp_config((784,) + (100,) * 20 + (10,), "relu", "he_normal").architecture
+        '784-100×20-10'
+        """
+        parts: list[str] = []
+        for width, run in itertools.groupby(self.widths):
+            count = len(list(run))
+            if count >= 3:
+                parts.append(f"{width}×{count}")
+            else:
+                parts.extend([str(width)] * count)
+        return "-".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary with initializers written as specs."""
