@@ -32,6 +32,25 @@ CHI_LIMIT = 1.0
 """Colour range of log₁₀ χ₁, symmetric around χ₁ = 1."""
 
 
+def staggered_label_positions(lines, sigma_b: np.ndarray) -> list[tuple[float, float]]:
+    """Return one label position per contour level, each level at its own height.
+
+    Labels of nearby contours (relu's depth-scale lines crowd the critical line)
+    would otherwise stack at the same height and overlap.
+    """
+    positions = []
+    levels = len(lines.allsegs)
+    for index, segments in enumerate(lines.allsegs):
+        nonempty = [segment for segment in segments if len(segment)]
+        if not nonempty:
+            continue
+        points = np.concatenate(nonempty, axis=0)
+        target = sigma_b[0] + (sigma_b[-1] - sigma_b[0]) * (index + 1) / (levels + 1)
+        closest = points[np.argmin(np.abs(points[:, 1] - target))]
+        positions.append((float(closest[0]), float(closest[1])))
+    return positions
+
+
 def make(data_dir: Path, figures_dir: Path) -> list[Path]:
     recipes = pd.read_csv(data_path(data_dir, DATA_FILES[0]))
     activations = list(dict.fromkeys(recipes["activation"]))
@@ -58,7 +77,12 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
         if np.any(np.isfinite(finite_xi)):
             lines = panel.contour(sigma_w, sigma_b, finite_xi, levels=DEPTH_SCALE_LEVELS,
                                   colors="0.35", linewidths=0.5)
-            panel.clabel(lines, fmt=lambda value: rf"$\xi_c$={value:g}", fontsize=5, inline_spacing=1)
+            labels = panel.clabel(lines, fmt=lambda value: rf"$\xi_c$={value:g}", fontsize=5, inline_spacing=1,
+                                  manual=staggered_label_positions(lines, sigma_b))
+            for label in labels:
+                # Near-vertical contours (relu) otherwise get labels turned upside down.
+                if abs(label.get_rotation() % 180 - 90) < 10:
+                    label.set_rotation(90)
         if np.nanmin(log_chi) < 0 < np.nanmax(log_chi):
             panel.contour(sigma_w, sigma_b, log_chi, levels=[0.0], colors="black", linewidths=1.4)
 
@@ -81,7 +105,8 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
             by_label.setdefault(label.removesuffix(" / PyTorch gain"), handle)
     handles, labels = list(by_label.values()), list(by_label)
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
-    colorbar = figure.colorbar(mesh, ax=list(axes), shrink=0.9, pad=0.01)
+    # Values beyond ±CHI_LIMIT take the end colours; the arrow ends of the bar say so.
+    colorbar = figure.colorbar(mesh, ax=list(axes), shrink=0.9, pad=0.01, extend="both")
     colorbar.set_label(r"$\log_{10}\chi_1$")
     return style.save_figure(figure, figures_dir, NAME)
 
