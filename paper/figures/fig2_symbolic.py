@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
@@ -62,7 +63,7 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                 if regime is not None:
                     axes.text(index * per_activation + (per_activation - 1) / 2, row, regime, ha="center",
                               va="center", fontsize=5.5, color=style.REGIME_COLORS.get(regime, "black"),
-                              bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.8})
+                              path_effects=[patheffects.withStroke(linewidth=1.6, foreground="white")])
     handles = [Patch(facecolor=color, edgecolor="0.5", label=status) for status, color in zip(STATUS_ORDER, STATUS_COLORS)]
     figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     return style.save_figure(figure, figures_dir, NAME)
