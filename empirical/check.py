@@ -189,6 +189,43 @@ def roundoff_comparisons(dataset, seeds: Sequence[int], quick: bool, data_path: 
     return tasks
 
 
+WAVEFRONT_WIDTHS = (784, 16, 16, 16, 10)
+"""A network deep enough to show the wavefront: four weight layers, so W1 first moves at step 4."""
+
+
+def wavefront_comparisons(dataset) -> list[Callable[[], list[Comparison]]]:
+    """Return a task comparing the step at which each block first moves, predicted against trained.
+
+    With all-zero weights and φ(0) ≠ 0 the gradient reaches layer L − k at step
+    k + 1; with φ(0) = 0 nothing but the output bias ever moves. The comparison
+    is exact: a block moves at the predicted update or it does not.
+    """
+    from empirical.symmetry_measure import measured_first_moving_steps, predicted_first_moving_steps
+
+    def describe(step: int | None) -> str:
+        return "never" if step is None else f"step {step}"
+
+    def run() -> list[Comparison]:
+        rows = []
+        for activation in ("sigmoid", "softplus", "tanh", "relu"):
+            for dtype in ("float32", "float64"):
+                config = mlp_config(WAVEFRONT_WIDTHS, activation, "zeros", "zeros", steps=6, dtype=dtype)
+                predicted = predicted_first_moving_steps(config)
+                measured = measured_first_moving_steps(config, dataset)
+                matches = all(predicted[name] == measured[name] for name in predicted)
+                order = sorted(predicted, key=lambda name: (int(name[1:]), name[0]))
+                rows.append(Comparison(
+                    "gradient wavefront, all zeros, SGD 0.5, 6 steps",
+                    f"{config.architecture} {activation}, {dtype}: first update that moves each block",
+                    ", ".join(f"{name} {describe(predicted[name])}" for name in order),
+                    ", ".join(f"{name} {describe(measured[name])}" for name in order),
+                    None, "exact: theory.regimes zero-gradient recursion at the real widths",
+                    "pass" if matches else "fail"))
+        return rows
+
+    return [run]
+
+
 def symmetry_comparisons(dataset, seeds: Sequence[int]) -> list[Callable[[], list[Comparison]]]:
     """Return tasks comparing predicted zero-gradient blocks with TensorFlow's gradients."""
     from empirical.symmetry_measure import measured_zero_blocks, predicted_zero_blocks
@@ -251,6 +288,7 @@ def run(args: argparse.Namespace) -> int:
 
     tasks = grid_comparisons(dataset, gaussian_dataset, seeds, args.quick)
     tasks += symmetry_comparisons(dataset, seeds)
+    tasks += wavefront_comparisons(dataset)
     tasks += roundoff_comparisons(dataset, seeds, args.quick, args.data, args.skip_subprocess)
     tasks += list(cases.all_cases(dataset, seeds, quick=args.quick).values())
 

@@ -137,3 +137,39 @@ def predicted_zero_blocks(config: RunConfig, n_examples: int = 3) -> set[str] | 
 def is_constant_config(config: RunConfig) -> bool:
     """Return whether every weight matrix and bias vector of ``config`` starts constant."""
     return all(isinstance(spec, InitSpec) and spec.is_constant for spec in config.weight_inits + config.bias_inits)
+
+
+def measured_first_moving_steps(config: RunConfig, dataset) -> dict[str, int | None]:
+    """Train ``config`` and return, per parameter block, the first update that changes it.
+
+    Update s is the s-th SGD step, so a block whose gradient is exactly zero at
+    steps 1 and 2 and non-zero at step 3 returns 3. A block that no update of the
+    run changes returns None. The run takes a snapshot after every update.
+    """
+    from empirical.trainer import train
+
+    result = train(config.replace(snapshot_steps=tuple(range(config.steps + 1))), dataset)
+    first_steps: dict[str, int | None] = {}
+    for name in result.snapshots[0]:
+        first_steps[name] = next(
+            (step for step in range(1, config.steps + 1)
+             if not np.array_equal(result.snapshots[step][name], result.snapshots[step - 1][name])),
+            None,
+        )
+    return first_steps
+
+
+def predicted_first_moving_steps(config: RunConfig) -> dict[str, int | None]:
+    """Return the first update that moves each block, from :func:`theory.regimes.classify`.
+
+    The regime classifier follows the exactly-zero gradients step by step at the
+    real widths; None means the block never moves.
+    """
+    from theory import regimes
+
+    if len(set(config.activations)) > 1:
+        raise InputError(f"the prediction needs one hidden activation, got {config.activations!r}")
+    activation = symbolic.resolve_activation(config.activations[0] if config.activations else "linear")
+    layers = [symbolic.LayerInit(weight, bias) for weight, bias in zip(config.weight_inits, config.bias_inits)]
+    prediction = regimes.classify(activation, layers, config.widths, config.loss)
+    return {block.name: block.first_step for block in prediction.blocks}

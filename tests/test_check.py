@@ -36,6 +36,7 @@ def test_run_writes_csv_and_metadata(tmp_path, monkeypatch):
     row = Comparison("group", "q", 1.0, 1.01, 0.1, "derivation", "pass")
     monkeypatch.setattr(check, "grid_comparisons", lambda *a, **k: [lambda: [row]])
     monkeypatch.setattr(check, "symmetry_comparisons", lambda *a, **k: [])
+    monkeypatch.setattr(check, "wavefront_comparisons", lambda *a, **k: [])
     monkeypatch.setattr(check, "roundoff_comparisons", lambda *a, **k: [])
     monkeypatch.setattr(check.cases, "all_cases", lambda *a, **k: {})
     args = _parse(["--quick", "--output", str(tmp_path)])

@@ -88,3 +88,23 @@ def test_zero_blocks_constant_output(activation, weights, mnist):
 
 def test_predicted_blocks_none_for_random():
     assert predicted_zero_blocks(mlp_config((784, 10, 10), "tanh", "normal:1")) is None
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "softplus", "tanh", "relu"])
+def test_wavefront_matches_regimes(activation, mnist):
+    """With all-zero weights the gradient reaches layer L − k at update k + 1, or never when φ(0) = 0."""
+    from empirical.symmetry_measure import measured_first_moving_steps, predicted_first_moving_steps
+
+    config = mlp_config((784, 16, 16, 16, 10), activation, "zeros", "zeros", steps=6)
+    predicted = predicted_first_moving_steps(config)
+    measured = measured_first_moving_steps(config, mnist)
+    for name, step in predicted.items():
+        assert measured[name] == step, name
+
+
+def test_wavefront_sigmoid_reaches_first_layer_last():
+    from empirical.symmetry_measure import predicted_first_moving_steps
+
+    predicted = predicted_first_moving_steps(mlp_config((784, 16, 16, 16, 10), "sigmoid", "zeros", "zeros", steps=6))
+    assert predicted["W4"] == 1
+    assert predicted["W1"] == 4
