@@ -44,7 +44,7 @@ class _RetracingWarningFilter(logging.Filter):
     """Drop TensorFlow's retracing warning, which every new run's first trace triggers.
 
     Each :class:`Trainer` owns new variables, so its loop is traced once per run
-    by design; the warning would otherwise repeat for every run of a sweep.
+    by design. Without the filter the warning would repeat for every run of a sweep.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -59,7 +59,7 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
                 panel.set_xlabel(style.LABELS["depth"])
             if column == 0:
                 panel.set_ylabel(label)
-    # Lines are theory and points are measurements; two grey entries say so in the legend.
+    # Two grey legend entries mark the lines as theory and the points as measurements.
     axes[0][0].plot([], [], color="0.4", label="theory")
     axes[0][0].errorbar([], [], yerr=[], color="0.4", marker="o", markersize=2.5, linestyle="none",
                         label="measured (mean ± sd)")

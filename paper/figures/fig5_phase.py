@@ -105,7 +105,7 @@ def make(data_dir: Path, figures_dir: Path) -> list[Path]:
             by_label.setdefault(label.removesuffix(" / PyTorch gain"), handle)
     handles, labels = list(by_label.values()), list(by_label)
     figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
-    # Values beyond ±CHI_LIMIT take the end colours; the arrow ends of the bar say so.
+    # Values beyond ±CHI_LIMIT take the end colours, which the bar's arrow ends show.
     colorbar = figure.colorbar(mesh, ax=list(axes), shrink=0.9, pad=0.01, extend="both")
     colorbar.set_label(r"$\log_{10}\chi_1$")
     return style.save_figure(figure, figures_dir, NAME)
