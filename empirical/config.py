@@ -181,6 +181,22 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
 
+def parse_architecture(text: str) -> tuple[int, ...]:
+    """Return the widths of an architecture label written by :attr:`RunConfig.architecture`.
+
+    >>> parse_architecture("784-100×20-10")[:3], len(parse_architecture("784-100×20-10"))
+    ((784, 100, 100), 22)
+    """
+    widths: list[int] = []
+    for part in text.split("-"):
+        width, _, count = part.partition("×")
+        try:
+            widths.extend([int(width)] * (int(count) if count else 1))
+        except ValueError:
+            raise InputError(f"invalid architecture {text!r}; expected widths such as '784-100-10'") from None
+    return tuple(widths)
+
+
 def mlp_config(
     widths: tuple[int, ...],
     activation: str,

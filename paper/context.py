@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from empirical.cache import RunCache, train_cached
+from empirical.batched import train_many
+from empirical.cache import RunCache
 from empirical.config import DataConfig, RunConfig
-from paper.dependencies import optional
 from paper.settings import PaperSettings
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,7 @@ class PipelineContext:
     def train(self, configs: Sequence[RunConfig], description: str) -> list:
         """Return the result of every configuration, training only those not cached.
 
-        Uses the batched trainer ``empirical.batched.train_many`` when it exists,
-        else trains one run at a time with :func:`empirical.cache.train_cached`.
+        The missing runs are trained in batches by :func:`empirical.batched.train_many`.
         """
         from tqdm.auto import tqdm
 
@@ -116,12 +115,5 @@ class PipelineContext:
             "%s: %d runs, %d cached, %d to train", description, len(configs), len(configs) - len(missing), len(missing)
         )
 
-        train_many = optional("empirical.batched", "train_many")
         with tqdm(total=len(configs), desc=description, unit="run", disable=not self.progress) as bar:
-            if train_many is not None:
-                return list(train_many(list(configs), self.dataset, cache=cache, on_result=bar.update))
-            results = []
-            for config in configs:
-                results.append(train_cached(config, self.dataset, cache))
-                bar.update(1)
-            return results
+            return list(train_many(list(configs), self.dataset, cache=cache, on_result=bar.update))

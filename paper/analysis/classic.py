@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 
 import pandas as pd
 
+from empirical.config import parse_architecture
 from empirical.results import atomic_write_text
-from paper.dependencies import MissingDependency, require
+from paper.dependencies import require
 from theory.initializers import parse_init
-
-logger = logging.getLogger(__name__)
 
 NAME = "classic"
 MODULES = ("empirical.reproduce", "empirical.trainer", "empirical.batched", "theory.regimes")
@@ -24,22 +22,14 @@ def settings_record(context) -> dict:
 
 
 def predict_regimes(frame: pd.DataFrame) -> pd.Series:
-    """Return the regime ``theory.regimes`` predicts for each row's configuration.
-
-    Rows get ``unknown`` when ``theory.regimes`` is missing, so the accuracies
-    are still plotted; the pipeline logs which function was missing.
-    """
-    try:
-        classify = require("theory.regimes", "classify")
-    except MissingDependency as error:
-        logger.warning("Figure 1 is coloured by activation, not regime: %s", error)
-        return pd.Series("unknown", index=frame.index)
+    """Return the regime ``theory.regimes`` predicts for each row's configuration."""
+    classify = require("theory.regimes", "classify")
     from theory.symbolic import LayerInit, resolve_activation
 
     regimes = {}
     for key in frame.groupby(["architecture", "activation", "weight_inits", "bias_inits"]).groups:
         architecture, activation, weight_inits, bias_inits = key
-        widths = tuple(int(width) for width in architecture.split("-"))
+        widths = parse_architecture(architecture)
         layers = [LayerInit(parse_init(weight), parse_init(bias))
                   for weight, bias in zip(weight_inits.split(","), bias_inits.split(","))]
         # Softmax regression has no hidden activation, so its row stores "none".

@@ -18,16 +18,13 @@ gradient Σ(softmax − y) vanish at a constant start, which real batches do not
 from __future__ import annotations
 
 import dataclasses
-import logging
 from pathlib import Path
 
 import pandas as pd
 
 from empirical.results import atomic_write_text
-from paper.dependencies import optional, require
+from paper.dependencies import require
 from theory.initializers import parse_init
-
-logger = logging.getLogger(__name__)
 
 NAME = "symbolic"
 MODULES = ("theory.symbolic", "theory.symmetry", "theory.activations", "theory.regimes")
@@ -49,11 +46,9 @@ def pattern_label(weights: tuple[str, ...]) -> str:
     return " ".join(f"W{layer}={spec}" for layer, spec in enumerate(weights, start=1))
 
 
-def predict_regime(activation: str, weights: tuple[str, ...], bias: str, widths: tuple[int, ...]) -> str | None:
-    """Return the regime of :func:`theory.regimes.classify` at the real widths, or None when it is missing."""
-    classify = optional("theory.regimes", "classify")
-    if classify is None:
-        return None
+def predict_regime(activation: str, weights: tuple[str, ...], bias: str, widths: tuple[int, ...]) -> str:
+    """Return the regime of :func:`theory.regimes.classify` at the real widths."""
+    classify = require("theory.regimes", "classify")
     from theory import symbolic as symbolic_module
 
     layers = [symbolic_module.LayerInit(parse_init(spec), parse_init(bias)) for spec in weights]
@@ -90,15 +85,12 @@ def block_statuses(activation: str, weights: tuple[str, ...], bias: str) -> dict
 
 def compute(context) -> list[Path]:
     settings = context.settings.symbolic
-    if optional("theory.regimes", "classify") is None:
-        logger.warning("theory.regimes.classify is not available, so Figure 2 has no regime labels")
     rows = []
     for activation in settings.activations:
         for weights in settings.weight_patterns:
             regime = predict_regime(activation, weights, settings.bias, settings.widths)
             for block, status in block_statuses(activation, weights, settings.bias).items():
-                row = {"activation": activation, "pattern": pattern_label(weights), "block": block, "status": status}
-                if regime is not None:
-                    row["regime"] = regime
+                row = {"activation": activation, "pattern": pattern_label(weights), "block": block, "status": status,
+                       "regime": regime}
                 rows.append(row)
     return [atomic_write_text(context.data_dir / BLOCKS_FILE, pd.DataFrame(rows).to_csv(index=False))]
