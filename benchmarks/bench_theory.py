@@ -13,7 +13,7 @@ for six activations (q*, χ₁ and the depth scales), against
   error) × (measured time per sample), because it would take days.
 
 The per-point methods are timed on a sample of ``--sample`` grid points and
-extrapolated to the whole grid; the output says so.
+extrapolated to the whole grid, as the output states.
 
 Depth-50 variance maps: q_1 … q_50 on the same grid, ``variance_trajectory``
 per point (extrapolated from the sample) against one fixed-order Gauss–Hermite

@@ -60,7 +60,7 @@ DEFAULT_MAX_BATCH_RUNS = 128
 """Largest number of runs :func:`train_many` puts in one batched graph.
 
 The training inputs of one step take ``K × batch × widths[0]`` values, 40 MB for
-128 runs of batch 100 on MNIST in float32, and evaluation holds
+128 runs of batch 100 on MNIST in float32, and evaluation stores
 ``K × n_examples × max(width)`` activations.
 """
 

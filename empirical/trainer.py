@@ -220,7 +220,7 @@ def initialize_parameters(config: RunConfig) -> dict[str, np.ndarray]:
 def batch_indices(n_examples: int, batch_size: int, steps: int, seed: np.random.SeedSequence) -> np.ndarray:
     """Return the training-example indices of every step, shape ``(steps, batch_size)``.
 
-    The examples are visited in a fresh random permutation each epoch; a batch
+    The examples are visited in a fresh random permutation each epoch. A batch
     may span the end of one epoch and the start of the next.
     """
     if batch_size > n_examples:

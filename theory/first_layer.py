@@ -122,7 +122,11 @@ def small_derivative_intervals(activation: str, threshold: float) -> list[tuple[
             # A jump of φ' at a kink (relu at 0): the edge is the kink itself.
             edges.append(0.5 * (grid[i] + grid[i + 1]) if grid[i] * grid[i + 1] > 0 else 0.0)
 
-    bounds = ([-np.inf] if inside[0] else []) + edges + ([np.inf] if inside[-1] else [])
+    bounds = list(edges)
+    if inside[0]:
+        bounds.insert(0, -np.inf)
+    if inside[-1]:
+        bounds.append(np.inf)
     return list(zip(bounds[0::2], bounds[1::2]))
 
 

@@ -89,7 +89,7 @@ def _piecewise_branches(expression: sympy.Expr) -> list[tuple[sympy.Expr, sympy.
 
 
 def _vanishes_on(expression: sympy.Expr, values: sympy.Set) -> bool:
-    """Whether ``expression`` is 0 on every point of ``values`` (a set with interior).
+    """Return whether ``expression`` is 0 on every point of ``values`` (a set with interior).
 
     Kinks have measure zero inside an interval, so the derivative convention does
     not matter here.

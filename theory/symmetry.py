@@ -62,7 +62,7 @@ SYMMETRY_BREAKERS: dict[str, str] = {
     "call, so equal-shaped layers that share one instance start with identical matrices; this ties "
     "layers to each other, not units, and it leaves units within a layer untied",
 }
-"""What breaks the symmetry of tied units, with the reason."""
+"""Mechanisms that break the symmetry of tied units, each with its reason."""
 
 
 @dataclasses.dataclass(frozen=True)
